@@ -1,0 +1,134 @@
+"""Weight initialisers.
+
+Each initialiser is a function ``f(shape, *, rng, gain=1.0, dtype=float64) -> ndarray`` for a weight
+matrix of shape ``(n_out, n_in)`` (rows are units, as in ``z = W x + b``), so
+``fan_in = n_in = shape[1]`` and ``fan_out = n_out = shape[0]``. Randomness always comes from an
+explicit ``rng`` (an int seed or a :class:`numpy.random.Generator`); there is no global state.
+
+================  =====================================================================
+name              distribution
+================  =====================================================================
+xavier_uniform    U(-a, a),  a = gain * sqrt(6 / (fan_in + fan_out))     (Glorot & Bengio 2010)
+xavier_normal     N(0, s^2), s = gain * sqrt(2 / (fan_in + fan_out))
+he_uniform        U(-a, a),  a = gain * sqrt(3 / fan_in)                  (He et al. 2015)
+he_normal         N(0, s^2), s = gain / sqrt(fan_in)
+uniform           U(-a, a),  a = 1 / sqrt(fan_in)   (PyTorch's nn.Linear default)
+normal            N(0, 0.01^2)   (the "naive" small-random start of old tutorials)
+zeros             all zeros
+================  =====================================================================
+
+For He initialisation pass the gain of the activation that follows, ``gain("relu") = sqrt(2)``;
+:func:`he_uniform` / :func:`he_normal` default to that gain because they exist for ReLU nets.
+The formulas match ``torch.nn.init`` (``xavier_*`` with ``gain``, ``kaiming_*`` with
+``mode="fan_in"``), so the same seed-free statistics can be compared.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+
+from ._checks import as_rng, check_dtype, check_positive
+
+_GAINS = {
+    "identity": 1.0,
+    "linear": 1.0,
+    "sigmoid": 1.0,
+    "softmax": 1.0,
+    "tanh": 5.0 / 3.0,
+    "relu": math.sqrt(2.0),
+}
+
+
+def gain(activation: str, negative_slope: float = 0.01) -> float:
+    """Recommended gain for an activation (same values as ``torch.nn.init.calculate_gain``)."""
+    if activation == "leaky_relu":
+        return math.sqrt(2.0 / (1.0 + negative_slope**2))
+    try:
+        return _GAINS[activation]
+    except KeyError:
+        known = ", ".join(sorted([*_GAINS, "leaky_relu"]))
+        raise ValueError(f"unknown activation {activation!r} for gain; known: {known}") from None
+
+
+def _fans(shape: tuple[int, ...]) -> tuple[int, int]:
+    if len(shape) != 2:
+        raise ValueError(f"initialisers expect a 2-D weight shape (n_out, n_in), got {shape}")
+    n_out, n_in = shape
+    return int(n_in), int(n_out)
+
+
+def xavier_uniform(shape, *, rng=None, gain: float = 1.0, dtype=np.float64) -> np.ndarray:
+    """Glorot uniform: ``U(-a, a)``, ``a = gain * sqrt(6 / (fan_in + fan_out))``."""
+    fan_in, fan_out = _fans(shape)
+    a = check_positive("gain", gain) * math.sqrt(6.0 / (fan_in + fan_out))
+    return as_rng(rng).uniform(-a, a, size=shape).astype(check_dtype(dtype))
+
+
+def xavier_normal(shape, *, rng=None, gain: float = 1.0, dtype=np.float64) -> np.ndarray:
+    """Glorot normal: ``N(0, s^2)``, ``s = gain * sqrt(2 / (fan_in + fan_out))``."""
+    fan_in, fan_out = _fans(shape)
+    s = check_positive("gain", gain) * math.sqrt(2.0 / (fan_in + fan_out))
+    return as_rng(rng).normal(0.0, s, size=shape).astype(check_dtype(dtype))
+
+
+def he_uniform(shape, *, rng=None, gain: float = math.sqrt(2.0), dtype=np.float64) -> np.ndarray:
+    """He/Kaiming uniform (fan_in): ``U(-a, a)``, ``a = gain * sqrt(3 / fan_in)``."""
+    fan_in, _ = _fans(shape)
+    a = check_positive("gain", gain) * math.sqrt(3.0 / fan_in)
+    return as_rng(rng).uniform(-a, a, size=shape).astype(check_dtype(dtype))
+
+
+def he_normal(shape, *, rng=None, gain: float = math.sqrt(2.0), dtype=np.float64) -> np.ndarray:
+    """He/Kaiming normal (fan_in): ``N(0, s^2)``, ``s = gain / sqrt(fan_in)``."""
+    fan_in, _ = _fans(shape)
+    s = check_positive("gain", gain) / math.sqrt(fan_in)
+    return as_rng(rng).normal(0.0, s, size=shape).astype(check_dtype(dtype))
+
+
+def uniform(shape, *, rng=None, gain: float = 1.0, dtype=np.float64) -> np.ndarray:
+    """``U(-a, a)`` with ``a = gain / sqrt(fan_in)`` (PyTorch ``nn.Linear``'s default range)."""
+    fan_in, _ = _fans(shape)
+    a = check_positive("gain", gain) / math.sqrt(fan_in)
+    return as_rng(rng).uniform(-a, a, size=shape).astype(check_dtype(dtype))
+
+
+def normal(shape, *, rng=None, gain: float = 1.0, dtype=np.float64) -> np.ndarray:
+    """Naive small random start ``N(0, (0.01 * gain)^2)``: vanishing gradients in deep nets."""
+    _fans(shape)
+    s = 0.01 * check_positive("gain", gain)
+    return as_rng(rng).normal(0.0, s, size=shape).astype(check_dtype(dtype))
+
+
+def zeros(shape, *, rng=None, gain: float = 1.0, dtype=np.float64) -> np.ndarray:
+    """All zeros (every unit of a layer then learns the same thing: fine for biases only)."""
+    _fans(shape)
+    return np.zeros(shape, dtype=check_dtype(dtype))
+
+
+INITIALIZERS: dict[str, Callable[..., np.ndarray]] = {
+    "xavier_uniform": xavier_uniform,
+    "xavier_normal": xavier_normal,
+    "glorot_uniform": xavier_uniform,
+    "glorot_normal": xavier_normal,
+    "he_uniform": he_uniform,
+    "he_normal": he_normal,
+    "kaiming_uniform": he_uniform,
+    "kaiming_normal": he_normal,
+    "uniform": uniform,
+    "normal": normal,
+    "zeros": zeros,
+}
+
+
+def get(name_or_fn: str | Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
+    """Look an initialiser up by name (or pass a callable through)."""
+    if callable(name_or_fn):
+        return name_or_fn
+    try:
+        return INITIALIZERS[name_or_fn]
+    except (KeyError, TypeError):
+        known = ", ".join(sorted(INITIALIZERS))
+        raise ValueError(f"unknown initialiser {name_or_fn!r}; known: {known}") from None

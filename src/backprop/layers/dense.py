@@ -1,0 +1,115 @@
+"""Fully connected (affine) layer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import init as _init
+from .._checks import as_rng, check_dtype, check_int
+from .base import Layer, Parameter
+
+
+class Dense(Layer):
+    r"""Affine layer :math:`z = W x + b`, applied to a batch of row vectors.
+
+    Forward, for ``X`` of shape ``(m, n_in)`` (one sample per row):
+
+    .. math:: Z = X W^\top + \mathbf{1} b^\top, \qquad Z \in \mathbb{R}^{m \times n_{out}}
+
+    Backward, given ``dZ = dJ/dZ`` of shape ``(m, n_out)`` (the article's :math:`\delta^{[l]}`,
+    one row per sample, already carrying the loss's :math:`1/m`):
+
+    .. math::
+        \frac{\partial J}{\partial W} = dZ^\top X, \qquad
+        \frac{\partial J}{\partial b} = \sum_i dZ_i, \qquad
+        \frac{\partial J}{\partial X} = dZ\, W
+
+    which is the article's :math:`\frac{1}{m}\delta^{[l]} (A^{[l-1]})^\top` written with samples in
+    rows.
+
+    Parameters
+    ----------
+    n_in, n_out : int
+        Input and output widths.
+    bias : bool, default True
+        Whether to learn ``b``.
+    init : str or callable, default ``"xavier_uniform"``
+        Weight initialiser (see :mod:`backprop.init`); biases start at zero. Xavier/Glorot uniform
+        is the default, as in Keras: it keeps sigmoid/tanh nets (the article's) well scaled; pass
+        ``init="he_uniform"`` for deep ReLU nets.
+    dtype : float32 or float64, default float64
+        float64 is the default so derivations and gradient checks are exact; use float32 for
+        faster training.
+    rng : int, numpy.random.Generator or None
+        Source of the initial weights; ``None`` draws fresh entropy (not reproducible).
+
+    Attributes
+    ----------
+    W : ndarray of shape (n_out, n_in)
+        Weights; row ``j`` holds the incoming weights of unit ``j``.
+    b : ndarray of shape (n_out,)
+    dW, db : ndarray
+        Gradients of the cost from the last ``backward``.
+    """
+
+    def __init__(self, n_in: int, n_out: int, *, bias: bool = True,
+                 init: Any = "xavier_uniform", dtype: Any = np.float64, rng: Any = None):
+        super().__init__()
+        self.n_in = check_int("n_in", n_in, minimum=1)
+        self.n_out = check_int("n_out", n_out, minimum=1)
+        self.dtype = check_dtype(dtype)
+        self.bias = bool(bias)
+        self.init = init if isinstance(init, str) else getattr(init, "__name__", "custom")
+        self.W = _init.get(init)((self.n_out, self.n_in), rng=as_rng(rng), dtype=self.dtype)
+        self.b = np.zeros(self.n_out, dtype=self.dtype)
+        self.dW = np.zeros_like(self.W)
+        self.db = np.zeros_like(self.b)
+        self._x: np.ndarray | None = None
+
+    @classmethod
+    def from_arrays(cls, W: Any, b: Any = None, *, dtype: Any = None) -> Dense:
+        """Build a layer with given weights ``W`` (n_out, n_in) and bias ``b`` (n_out,)."""
+        W = np.asarray(W, dtype=dtype if dtype is not None else np.float64)
+        if W.ndim != 2:
+            raise ValueError(f"W must be 2-D (n_out, n_in), got shape {W.shape}")
+        layer = cls(W.shape[1], W.shape[0], bias=b is not None, init="zeros", dtype=W.dtype)
+        layer.W[...] = W
+        if b is not None:
+            b = np.asarray(b, dtype=W.dtype).reshape(-1)
+            if b.shape != (W.shape[0],):
+                raise ValueError(f"b must have shape ({W.shape[0]},) to match W {W.shape}, "
+                                 f"got {b.shape}")
+            layer.b[...] = b
+        return layer
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        if x.ndim != 2 or x.shape[1] != self.n_in:
+            raise ValueError(f"Dense({self.n_in}, {self.n_out}) expects input of shape "
+                             f"(m, {self.n_in}), got {x.shape}")
+        if x.dtype != self.dtype:
+            x = x.astype(self.dtype)
+        self._x = x
+        z = x @ self.W.T
+        if self.bias:
+            z += self.b
+        return z
+
+    def backward(self, dy: np.ndarray) -> np.ndarray:
+        if self._x is None:
+            raise RuntimeError("Dense.backward called before forward")
+        np.matmul(dy.T, self._x, out=self.dW)
+        if self.bias:
+            np.sum(dy, axis=0, out=self.db)
+        return dy @ self.W
+
+    def parameters(self) -> list[Parameter]:
+        params = [Parameter(self, "W", "dW", decay=True)]
+        if self.bias:
+            params.append(Parameter(self, "b", "db", decay=False))
+        return params
+
+    def get_config(self) -> dict[str, Any]:
+        return {"n_in": self.n_in, "n_out": self.n_out, "bias": self.bias,
+                "dtype": self.dtype.name}

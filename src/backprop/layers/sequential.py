@@ -1,0 +1,140 @@
+r"""A stack of layers applied in order.
+
+``forward`` runs :math:`A^{[0]} = X`, :math:`A^{[l]} = \text{layer}_l(A^{[l-1]})`;
+``backward`` walks the same layers in reverse, passing each one ``dJ/d(output)`` and receiving
+``dJ/d(input)`` -- exactly the article's recursion
+:math:`\delta^{[l]} = (W^{[l+1]})^\top \delta^{[l+1]} \odot g'^{[l]}(Z^{[l]})`, split into the
+affine step (:class:`Dense`) and the activation step.
+
+Observers (the trace, diagnostics) attach with :meth:`Sequential.add_hook`; they see each layer's
+input and output without changing what is computed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+
+from .base import Layer, Parameter
+
+Hook = Callable[[str, int, Layer, np.ndarray, np.ndarray], None]
+
+
+class _HookHandle:
+    def __init__(self, hooks: list[Hook], hook: Hook):
+        self._hooks = hooks
+        self._hook = hook
+
+    def remove(self) -> None:
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+    def __enter__(self) -> _HookHandle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.remove()
+
+
+class Sequential(Layer):
+    """Layers applied one after the other.
+
+    Parameters
+    ----------
+    *layers : Layer
+        The layers, input side first.
+
+    Examples
+    --------
+    >>> import backprop as bp
+    >>> import numpy as np
+    >>> net = bp.Sequential(bp.Dense(2, 2, rng=0), bp.Sigmoid(),
+    ...                     bp.Dense(2, 1, rng=1), bp.Sigmoid())
+    >>> net.forward(np.zeros((4, 2))).shape
+    (4, 1)
+    """
+
+    def __init__(self, *layers: Layer):
+        super().__init__()
+        if len(layers) == 1 and isinstance(layers[0], (list, tuple)):
+            layers = tuple(layers[0])
+        for i, layer in enumerate(layers):
+            if not isinstance(layer, Layer):
+                raise TypeError(f"Sequential item {i} must be a Layer, got {type(layer).__name__}")
+        self.layers: list[Layer] = list(layers)
+        self._hooks: list[Hook] = []
+
+    # --- contract -------------------------------------------------------------------------
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        hooks = self._hooks
+        for i, layer in enumerate(self.layers):
+            y = layer.forward(x)
+            if hooks:
+                for hook in hooks:
+                    hook("forward", i, layer, x, y)
+            x = y
+        return x
+
+    def backward(self, dy: np.ndarray) -> np.ndarray:
+        hooks = self._hooks
+        for i in range(len(self.layers) - 1, -1, -1):
+            layer = self.layers[i]
+            dx = layer.backward(dy)
+            if hooks:
+                for hook in hooks:
+                    hook("backward", i, layer, dy, dx)
+            dy = dx
+        return dy
+
+    def __call__(self, x: Any) -> np.ndarray:
+        return self.forward(np.asarray(x))
+
+    # --- observers ------------------------------------------------------------------------
+    def add_hook(self, hook: Hook) -> _HookHandle:
+        """Call ``hook(phase, index, layer, inp, out)`` after each layer's forward/backward.
+
+        ``phase`` is ``"forward"`` (``inp`` = layer input, ``out`` = its output) or
+        ``"backward"`` (``inp`` = dJ/d(output), ``out`` = dJ/d(input)). The arrays may be reused
+        by the engine on the next step: copy what you keep. Returns a handle whose ``remove()``
+        detaches the hook (also usable as a context manager).
+        """
+        self._hooks.append(hook)
+        return _HookHandle(self._hooks, hook)
+
+    # --- state ----------------------------------------------------------------------------
+    def parameters(self) -> list[Parameter]:
+        params = []
+        for i, layer in enumerate(self.layers):
+            for p in layer.parameters():
+                p.name = f"{i}.{p.attr}"
+                params.append(p)
+        return params
+
+    def buffers(self) -> dict[str, np.ndarray]:
+        out = {}
+        for i, layer in enumerate(self.layers):
+            for name, arr in layer.buffers().items():
+                out[f"{i}.{name}"] = arr
+        return out
+
+    def train(self, mode: bool = True) -> Sequential:
+        self.training = bool(mode)
+        for layer in self.layers:
+            layer.train(mode)
+        return self
+
+    # --- container protocol ---------------------------------------------------------------
+    def __getitem__(self, index: int) -> Layer:
+        return self.layers[index]
+
+    def __len__(self) -> int:
+        return len(self.layers)
+
+    def __iter__(self) -> Iterator[Layer]:
+        return iter(self.layers)
+
+    def __repr__(self) -> str:
+        inner = ",\n".join(f"  ({i}) {layer!r}" for i, layer in enumerate(self.layers))
+        return f"Sequential(\n{inner}\n)"
