@@ -5,6 +5,7 @@
 """
 
 from . import init
+from .gradcheck import GradcheckReport, gradcheck, numerical_gradient
 from .layers import (
     Dense,
     Identity,
@@ -25,5 +26,5 @@ __version__ = "0.1.0"
 __all__ = [
     "SGD", "BinaryCrossEntropy", "Dense", "Identity", "Layer", "LeakyReLU", "Loss", "Optimizer",
     "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax", "SoftmaxCrossEntropy", "SquaredError",
-    "Tanh", "init",
+    "Tanh", "init", "GradcheckReport", "gradcheck", "numerical_gradient",
 ]
