@@ -1,0 +1,135 @@
+"""Every layer and loss against finite differences (float64), from one table of cases.
+
+The analytic gradients come from the engine's backward; the numeric ones from
+:func:`backprop.gradcheck` (five-point central differences). A wrong derivative anywhere in a
+layer, an activation or a loss makes the relative error jump far above 1e-7.
+"""
+
+from __future__ import annotations
+
+import zlib
+
+import numpy as np
+import pytest
+
+import backprop as bp
+
+RNG = np.random.default_rng(1234)
+
+# name -> factory of a layer placed between two Dense layers
+ACTIVATION_CASES = {
+    "sigmoid": bp.Sigmoid,
+    "tanh": bp.Tanh,
+    "relu": bp.ReLU,
+    "leaky_relu": lambda: bp.LeakyReLU(0.1),
+    "identity": bp.Identity,
+    "softmax": bp.Softmax,
+}
+
+
+def _targets(loss_name: str, m: int, k: int, rng: np.random.Generator):
+    if loss_name == "squared":
+        return bp.SquaredError(), rng.normal(size=(m, k))
+    if loss_name == "bce":
+        return bp.BinaryCrossEntropy(), rng.random((m, k))
+    if loss_name == "softmax_ce_labels":
+        return bp.SoftmaxCrossEntropy(), rng.integers(0, k, m)
+    if loss_name == "softmax_ce_onehot":
+        return bp.SoftmaxCrossEntropy(), np.eye(k)[rng.integers(0, k, m)]
+    raise AssertionError(loss_name)
+
+
+LOSS_CASES = ["squared", "bce", "softmax_ce_labels", "softmax_ce_onehot"]
+
+
+@pytest.mark.parametrize("loss_name", LOSS_CASES)
+@pytest.mark.parametrize("activation", sorted(ACTIVATION_CASES))
+def test_layer_and_loss_gradients_match_finite_differences(activation, loss_name):
+    rng = np.random.default_rng(zlib.crc32(f"{activation}-{loss_name}".encode()))
+    net = bp.Sequential(
+        bp.Dense(3, 5, rng=rng), ACTIVATION_CASES[activation](),
+        bp.Dense(5, 4, rng=rng), ACTIVATION_CASES[activation](),
+        bp.Dense(4, 3, rng=rng),
+    )
+    X = rng.normal(size=(6, 3))
+    loss, y = _targets(loss_name, 6, 3, rng)
+    report = bp.gradcheck(net, loss, X, y, check_input=True)
+    assert [p.name for p in report.params] == ["0.W", "0.b", "2.W", "2.b", "4.W", "4.b", "input"]
+    assert report.ok, str(report)
+    assert report.max_rel_error < 1e-7
+
+
+@pytest.mark.parametrize("loss_name", LOSS_CASES)
+def test_loss_gradient_alone(loss_name):
+    """dJ/dpred of each loss against a finite difference of J itself."""
+    rng = np.random.default_rng(7)
+    pred = rng.normal(size=(5, 4)) * 3
+    loss, y = _targets(loss_name, 5, 4, rng)
+    loss.forward(pred, y)
+    analytic = loss.backward().copy()
+    numeric = bp.numerical_gradient(lambda: loss.forward(pred, y), pred, eps=1e-6)
+    np.testing.assert_allclose(analytic, numeric, rtol=1e-6, atol=1e-9)
+
+
+def test_gradcheck_catches_a_wrong_derivative():
+    """A layer whose backward is off by a factor must fail the check (the checker can fail)."""
+
+    class BrokenTanh(bp.Tanh):
+        def backward(self, dy):
+            return 1.01 * super().backward(dy)
+
+    rng = np.random.default_rng(0)
+    net = bp.Sequential(bp.Dense(2, 3, rng=rng), BrokenTanh(), bp.Dense(3, 1, rng=rng))
+    report = bp.gradcheck(net, bp.SquaredError(), rng.normal(size=(4, 2)), rng.normal(size=(4, 1)))
+    assert not report.ok
+    assert report.worst["0.W"] > 1e-3
+    assert report.worst["2.W"] < 1e-7  # the layer after the bug is still right
+
+
+def test_gradcheck_does_not_modify_the_network_and_handles_float32():
+    rng = np.random.default_rng(3)
+    net = bp.Sequential(bp.Dense(2, 3, dtype=np.float32, rng=rng), bp.Sigmoid(),
+                        bp.Dense(3, 1, dtype=np.float32, rng=rng))
+    before = [p.data.copy() for p in net.parameters()]
+    report = bp.gradcheck(net, bp.SquaredError(), rng.normal(size=(3, 2)), rng.normal(size=(3, 1)))
+    assert report.ok
+    for b, p in zip(before, net.parameters(), strict=True):
+        assert p.data.dtype == np.float32
+        np.testing.assert_array_equal(b, p.data)
+
+
+def test_gradcheck_reports_relu_kinks_instead_of_failing():
+    # z = 1*x1 + 0*x2 = 0 exactly: any perturbation of W[0, 0] or b flips the unit.
+    net = bp.Sequential(bp.Dense.from_arrays([[1.0, 0.5]], [-0.5]), bp.ReLU(),
+                        bp.Dense.from_arrays([[2.0]], [0.0]))
+    report = bp.gradcheck(net, bp.SquaredError(), [[0.0, 1.0]], [[1.0]])
+    first_layer = {p.name: p for p in report.params}
+    assert first_layer["0.b"].kinks == 1
+    assert report.ok
+
+
+def test_backward_assigns_rather_than_accumulates():
+    rng = np.random.default_rng(5)
+    net = bp.Sequential(bp.Dense(2, 2, rng=rng), bp.Tanh(), bp.Dense(2, 1, rng=rng))
+    loss = bp.SquaredError()
+    X, y = rng.normal(size=(3, 2)), rng.normal(size=(3, 1))
+    for _ in range(2):
+        loss.forward(net.forward(X), y)
+        net.backward(loss.backward())
+    twice = [p.grad.copy() for p in net.parameters()]
+    report = bp.gradcheck(net, loss, X, y)
+    assert report.ok
+    fresh = bp.gradcheck(net, loss, X, y)  # same gradients as a single pass
+    assert fresh.max_rel_error == report.max_rel_error
+    for g, p in zip(twice, net.parameters(), strict=True):
+        np.testing.assert_array_equal(g, p.grad)
+
+
+def test_zero_upstream_gradient_gives_zero_gradients():
+    rng = np.random.default_rng(9)
+    net = bp.Sequential(bp.Dense(3, 4, rng=rng), bp.Sigmoid(), bp.Dense(4, 2, rng=rng),
+                        bp.Softmax())
+    out = net.forward(rng.normal(size=(5, 3)))
+    dx = net.backward(np.zeros_like(out))
+    assert not dx.any()
+    assert all(not p.grad.any() for p in net.parameters())
