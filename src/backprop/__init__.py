@@ -4,7 +4,18 @@
 >>> net = bp.Sequential(bp.Dense(2, 2, rng=0), bp.Sigmoid(), bp.Dense(2, 1, rng=1), bp.Sigmoid())
 """
 
-from . import init
+from . import data, datasets, init
+from .data import (
+    BatchIterator,
+    RandomShift,
+    Standardizer,
+    check_Xy,
+    load_dataset,
+    load_mnist,
+    one_hot,
+    random_shift,
+    train_val_split,
+)
 from .layers import (
     Dense,
     Identity,
@@ -26,4 +37,7 @@ __all__ = [
     "SGD", "BinaryCrossEntropy", "Dense", "Identity", "Layer", "LeakyReLU", "Loss", "Optimizer",
     "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax", "SoftmaxCrossEntropy", "SquaredError",
     "Tanh", "init",
+    # data
+    "BatchIterator", "RandomShift", "Standardizer", "check_Xy", "data", "datasets", "load_dataset",
+    "load_mnist", "one_hot", "random_shift", "train_val_split",
 ]
