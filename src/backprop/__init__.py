@@ -6,7 +6,9 @@
 
 from . import init
 from .layers import (
+    BatchNorm,
     Dense,
+    Dropout,
     Identity,
     Layer,
     LeakyReLU,
@@ -24,6 +26,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "SGD", "BinaryCrossEntropy", "Dense", "Identity", "Layer", "LeakyReLU", "Loss", "Optimizer",
+    "BatchNorm", "Dropout",
     "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax", "SoftmaxCrossEntropy", "SquaredError",
     "Tanh", "init",
 ]
