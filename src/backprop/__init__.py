@@ -21,7 +21,9 @@ from .data import (
 )
 from .gradcheck import GradcheckReport, gradcheck, numerical_gradient
 from .layers import (
+    BatchNorm,
     Dense,
+    Dropout,
     Identity,
     Layer,
     LeakyReLU,
@@ -39,7 +41,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     # layers
-    "Dense", "Identity", "Layer", "LeakyReLU", "Parameter", "ReLU", "Sequential", "Sigmoid",
+    "BatchNorm", "Dense", "Dropout", "Identity", "Layer", "LeakyReLU", "Parameter", "ReLU",
+    "Sequential", "Sigmoid",
     "Softmax", "Tanh",
     # losses
     "BinaryCrossEntropy", "Loss", "SoftmaxCrossEntropy", "SquaredError",

@@ -26,11 +26,12 @@ The formulas match ``torch.nn.init`` (``xavier_*`` with ``gain``, ``kaiming_*`` 
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable
 
 import numpy as np
 
-from ._checks import as_rng, check_dtype, check_positive
+from ._checks import as_rng, check_dtype, check_positive, check_real
 
 _GAINS = {
     "identity": 1.0,
@@ -43,9 +44,14 @@ _GAINS = {
 
 
 def gain(activation: str, negative_slope: float = 0.01) -> float:
-    """Recommended gain for an activation (same values as ``torch.nn.init.calculate_gain``)."""
+    r"""Recommended gain for an activation (same values as ``torch.nn.init.calculate_gain``).
+
+    1 for identity/linear/sigmoid/softmax, 5/3 for tanh, :math:`\sqrt{2}` for ReLU and
+    :math:`\sqrt{2 / (1 + \alpha^2)}` for leaky ReLU with ``negative_slope`` :math:`\alpha`.
+    """
     if activation == "leaky_relu":
-        return math.sqrt(2.0 / (1.0 + negative_slope**2))
+        slope = check_real("negative_slope", negative_slope)
+        return math.sqrt(2.0 / (1.0 + slope**2))
     try:
         return _GAINS[activation]
     except KeyError:
@@ -54,8 +60,17 @@ def gain(activation: str, negative_slope: float = 0.01) -> float:
 
 
 def _fans(shape: tuple[int, ...]) -> tuple[int, int]:
+    """``(fan_in, fan_out)`` of a weight shape ``(n_out, n_in)``, after checking the shape."""
+    if isinstance(shape, (str, bytes)) or not hasattr(shape, "__len__"):
+        raise TypeError(f"shape must be a pair (n_out, n_in), got {shape!r}")
     if len(shape) != 2:
         raise ValueError(f"initialisers expect a 2-D weight shape (n_out, n_in), got {shape}")
+    for dim in shape:
+        if isinstance(dim, bool) or not isinstance(dim, numbers.Integral):
+            raise TypeError(f"shape must hold integers, got {shape!r}")
+        # a zero fan would divide by zero in the scale formulas (and a layer needs a unit)
+        if dim < 1:
+            raise ValueError(f"shape dimensions must be >= 1, got {shape}")
     n_out, n_in = shape
     return int(n_in), int(n_out)
 

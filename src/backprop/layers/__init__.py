@@ -11,10 +11,13 @@ from .activations import (
     get_activation,
 )
 from .base import Layer, Parameter
+from .batchnorm import BatchNorm
 from .dense import Dense
+from .dropout import Dropout
 from .sequential import Sequential
 
 __all__ = [
     "ACTIVATIONS", "Dense", "Identity", "Layer", "LeakyReLU", "Parameter", "ReLU", "Sequential",
+    "BatchNorm", "Dropout",
     "Sigmoid", "Softmax", "Tanh", "get_activation",
 ]

@@ -1,0 +1,171 @@
+r"""Batch normalisation over the units of a fully connected layer.
+
+Training mode normalises each unit with the statistics of the current mini-batch, then applies a
+learned affine map; evaluation mode uses running averages gathered during training instead.
+The behaviour (formulas, running-statistics update, error for one-sample batches) is that of
+``torch.nn.BatchNorm1d(n, affine=True, track_running_stats=True)`` on 2-D input.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._checks import check_dtype, check_int, check_positive, check_range
+from .base import Layer, Parameter
+
+
+class BatchNorm(Layer):
+    r"""Batch normalisation of ``n`` units (Ioffe & Szegedy, 2015).
+
+    For a batch ``X`` of shape ``(m, n)``, each column (unit) :math:`j` is normalised separately.
+
+    **Training mode** uses the batch statistics, with the *biased* variance:
+
+    .. math::
+        \mu_j = \frac{1}{m}\sum_{i} x_{ij}, \qquad
+        \sigma^2_j = \frac{1}{m}\sum_{i} (x_{ij} - \mu_j)^2, \qquad
+        \hat x_{ij} = \frac{x_{ij} - \mu_j}{\sqrt{\sigma^2_j + \varepsilon}}, \qquad
+        y_{ij} = \gamma_j \hat x_{ij} + \beta_j
+
+    and updates the running statistics with the *unbiased* variance (as PyTorch does):
+
+    .. math::
+        \bar\mu \leftarrow (1 - \rho)\,\bar\mu + \rho\,\mu, \qquad
+        \bar\sigma^2 \leftarrow (1 - \rho)\,\bar\sigma^2 + \rho\,\frac{m}{m - 1}\sigma^2
+
+    where :math:`\rho` is ``momentum``. A batch of one sample has no variance to estimate, so
+    training mode rejects ``m = 1`` (PyTorch does too).
+
+    **Evaluation mode** is a fixed affine map:
+    :math:`y_{ij} = \gamma_j (x_{ij} - \bar\mu_j) / \sqrt{\bar\sigma^2_j + \varepsilon} + \beta_j`.
+
+    **Backward**, given ``dY = dJ/dY`` of shape ``(m, n)``:
+
+    .. math::
+        \frac{\partial J}{\partial \gamma_j} = \sum_i dy_{ij}\,\hat x_{ij}, \qquad
+        \frac{\partial J}{\partial \beta_j} = \sum_i dy_{ij}
+
+    In training mode :math:`\mu` and :math:`\sigma^2` depend on every sample, and the chain rule
+    through them collapses to the closed form (with :math:`s_j = 1/\sqrt{\sigma^2_j+\varepsilon}`
+    and :math:`d\hat x = dY \odot \gamma`):
+
+    .. math::
+        dx_{ij} = \frac{s_j}{m}\Bigl(m\, d\hat x_{ij} - \sum_k d\hat x_{kj}
+                  - \hat x_{ij} \sum_k d\hat x_{kj}\hat x_{kj}\Bigr)
+                = \frac{\gamma_j s_j}{m}\Bigl(m\, dy_{ij} - \frac{\partial J}{\partial \beta_j}
+                  - \hat x_{ij} \frac{\partial J}{\partial \gamma_j}\Bigr)
+
+    The second form reuses the parameter gradients. In evaluation mode the statistics are
+    constants and :math:`dx_{ij} = dy_{ij}\,\gamma_j / \sqrt{\bar\sigma^2_j + \varepsilon}`.
+    Backward follows the mode that the matching ``forward`` ran in.
+
+    Parameters
+    ----------
+    n : int
+        Number of units (columns of the input).
+    momentum : float in [0, 1], default 0.1
+        :math:`\rho`, the weight of the newest batch in the running averages (PyTorch's
+        convention; Keras's ``momentum`` is :math:`1 - \rho`). PyTorch's ``momentum=None``
+        (cumulative average) is not offered.
+    eps : float > 0, default 1e-5
+        :math:`\varepsilon`, added to the variance before the square root.
+    dtype : float32 or float64, default float64
+
+    Attributes
+    ----------
+    gamma, beta : ndarray of shape (n,)
+        Scale (starts at ones) and shift (starts at zeros); trainable, no weight decay.
+    dgamma, dbeta : ndarray of shape (n,)
+        Their gradients from the last ``backward``.
+    running_mean, running_var : ndarray of shape (n,)
+        Buffers (start at zeros and ones), updated in place during training-mode ``forward``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import backprop as bp
+    >>> bn = bp.BatchNorm(2)
+    >>> y = bn.forward(np.array([[1.0, 10.0], [3.0, 30.0]]))
+    >>> np.round(y, 4)
+    array([[-1., -1.],
+           [ 1.,  1.]])
+    >>> bn.running_mean
+    array([0.2, 2. ])
+    """
+
+    def __init__(self, n: int, *, momentum: float = 0.1, eps: float = 1e-5,
+                 dtype: Any = np.float64):
+        super().__init__()
+        self.n = check_int("n", n, minimum=1)
+        self.momentum = check_range("momentum", momentum, 0.0, 1.0, high_open=False)
+        self.eps = check_positive("eps", eps)
+        self.dtype = check_dtype(dtype)
+        self.gamma = np.ones(self.n, dtype=self.dtype)
+        self.beta = np.zeros(self.n, dtype=self.dtype)
+        self.dgamma = np.zeros_like(self.gamma)
+        self.dbeta = np.zeros_like(self.beta)
+        self.running_mean = np.zeros(self.n, dtype=self.dtype)
+        self.running_var = np.ones(self.n, dtype=self.dtype)
+        # cache of the last forward: normalised input, 1/std per unit, and the mode it ran in
+        self._xhat: np.ndarray | None = None
+        self._inv_std: np.ndarray | None = None
+        self._trained_forward = True
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        if x.ndim != 2 or x.shape[1] != self.n:
+            raise ValueError(f"BatchNorm({self.n}) expects input of shape (m, {self.n}), "
+                             f"got {x.shape}")
+        if x.dtype != self.dtype:
+            x = x.astype(self.dtype)
+        m = x.shape[0]
+        if self.training:
+            if m < 2:
+                raise ValueError(f"BatchNorm needs more than 1 sample per batch in training mode "
+                                 f"(the batch variance is undefined), got input of shape "
+                                 f"{x.shape}; call eval() to use the running statistics")
+            mean = x.mean(axis=0)
+            centred = x - mean
+            var = np.mean(centred * centred, axis=0)  # biased: divides by m
+            inv_std = 1.0 / np.sqrt(var + self.eps)
+            rho = self.momentum
+            # in place, so arrays handed out by buffers() stay the live state
+            self.running_mean *= 1.0 - rho
+            self.running_mean += rho * mean
+            self.running_var *= 1.0 - rho
+            self.running_var += rho * (var * (m / (m - 1)))
+        else:
+            centred = x - self.running_mean
+            inv_std = 1.0 / np.sqrt(self.running_var + self.eps)
+        xhat = centred * inv_std
+        self._xhat = xhat
+        self._inv_std = inv_std
+        self._trained_forward = self.training
+        return self.gamma * xhat + self.beta
+
+    def backward(self, dy: np.ndarray) -> np.ndarray:
+        xhat = self._xhat
+        if xhat is None:
+            raise RuntimeError("BatchNorm.backward called before forward")
+        if dy.shape != xhat.shape:
+            raise ValueError(f"BatchNorm.backward expects dy of shape {xhat.shape} (the forward "
+                             f"output's), got {dy.shape}")
+        np.sum(dy * xhat, axis=0, out=self.dgamma)
+        np.sum(dy, axis=0, out=self.dbeta)
+        scale = self.gamma * self._inv_std
+        if not self._trained_forward:
+            return dy * scale
+        m = dy.shape[0]
+        return (scale / m) * (m * dy - self.dbeta - xhat * self.dgamma)
+
+    def parameters(self) -> list[Parameter]:
+        return [Parameter(self, "gamma", "dgamma", decay=False),
+                Parameter(self, "beta", "dbeta", decay=False)]
+
+    def buffers(self) -> dict[str, np.ndarray]:
+        return {"running_mean": self.running_mean, "running_var": self.running_var}
+
+    def get_config(self) -> dict[str, Any]:
+        return {"n": self.n, "momentum": self.momentum, "eps": self.eps,
+                "dtype": self.dtype.name}

@@ -1,0 +1,278 @@
+"""BatchNorm against torch.nn.BatchNorm1d (float64) and against finite differences."""
+
+import json
+
+import numpy as np
+import pytest
+
+import backprop as bp
+
+torch = pytest.importorskip("torch")
+torch.set_num_threads(1)
+
+
+def rel_err(a, b):
+    """Norm-wise relative error, robust to individual entries that are ~0."""
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    return float(np.linalg.norm(a - b) / max(np.linalg.norm(a), np.linalg.norm(b), 1e-300))
+
+
+def random_bn(n, rng, **kwargs):
+    """A BatchNorm with non-trivial gamma, beta and running statistics."""
+    bn = bp.BatchNorm(n, **kwargs)
+    bn.gamma[...] = rng.normal(1.0, 0.5, n)
+    bn.beta[...] = rng.normal(0.0, 0.5, n)
+    bn.running_mean[...] = rng.normal(0.0, 1.0, n)
+    bn.running_var[...] = rng.uniform(0.5, 2.0, n)
+    return bn
+
+
+def torch_twin(bn):
+    """torch.nn.BatchNorm1d holding the same parameters and running statistics as ``bn``."""
+    t = torch.nn.BatchNorm1d(bn.n, eps=bn.eps, momentum=bn.momentum, dtype=torch.float64)
+    with torch.no_grad():
+        t.weight.copy_(torch.from_numpy(bn.gamma.astype(np.float64)))
+        t.bias.copy_(torch.from_numpy(bn.beta.astype(np.float64)))
+        t.running_mean.copy_(torch.from_numpy(bn.running_mean.astype(np.float64)))
+        t.running_var.copy_(torch.from_numpy(bn.running_var.astype(np.float64)))
+    t.train(bn.training)
+    return t
+
+
+def torch_step(t, x, dy):
+    """Forward + backward through torch; returns y, dx, dgamma, dbeta as NumPy arrays."""
+    xt = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+    t.zero_grad()
+    y = t(xt)
+    y.backward(torch.from_numpy(dy))
+    return (y.detach().numpy(), xt.grad.numpy(), t.weight.grad.numpy(), t.bias.grad.numpy())
+
+
+def check_against_torch(bn, t, x, dy, tol=1e-9):
+    y = bn.forward(x)
+    dx = bn.backward(dy)
+    ty, tdx, tdg, tdb = torch_step(t, x, dy)
+    assert rel_err(y, ty) < tol
+    assert rel_err(dx, tdx) < tol
+    assert rel_err(bn.dgamma, tdg) < tol
+    assert rel_err(bn.dbeta, tdb) < tol
+    assert rel_err(bn.running_mean, t.running_mean.numpy()) < tol
+    assert rel_err(bn.running_var, t.running_var.numpy()) < tol
+
+
+# --- PyTorch parity ---------------------------------------------------------------------------
+@pytest.mark.parametrize("m, n", [(2, 1), (5, 3), (32, 7)])
+@pytest.mark.parametrize("mode", ["train", "eval"])
+def test_forward_backward_match_torch(m, n, mode):
+    rng = np.random.default_rng(m * 100 + n)
+    bn = random_bn(n, rng).train(mode == "train")
+    t = torch_twin(bn)
+    x = rng.normal(2.0, 3.0, (m, n))
+    dy = rng.normal(size=(m, n))
+    check_against_torch(bn, t, x, dy)
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.1, 0.5, 1.0])
+def test_running_statistics_over_several_batches_match_torch(momentum):
+    rng = np.random.default_rng(7)
+    n = 4
+    bn = bp.BatchNorm(n, momentum=momentum, eps=1e-3)
+    t = torch_twin(bn)
+    # batches of different sizes and scales, so the unbiased factor m/(m-1) changes every step
+    for step, m in enumerate([3, 8, 2, 17, 5]):
+        x = rng.normal(step - 2.0, 1.0 + step, (m, n))
+        dy = rng.normal(size=(m, n))
+        check_against_torch(bn, t, x, dy)
+    if momentum == 0.0:
+        np.testing.assert_array_equal(bn.running_mean, np.zeros(n))
+        np.testing.assert_array_equal(bn.running_var, np.ones(n))
+    # evaluation after training uses the accumulated statistics, in both libraries
+    bn.eval()
+    t.eval()
+    x = rng.normal(size=(6, n))
+    check_against_torch(bn, t, x, rng.normal(size=(6, n)))
+
+
+def test_running_var_is_unbiased_and_normalisation_is_biased():
+    x = np.array([[1.0], [2.0], [6.0]])  # mean 3, sum of squares 14: biased 14/3, unbiased 7
+    bn = bp.BatchNorm(1, momentum=1.0, eps=1e-5)
+    y = bn.forward(x)
+    np.testing.assert_allclose(bn.running_mean, [3.0], rtol=1e-15)
+    np.testing.assert_allclose(bn.running_var, [7.0], rtol=1e-15)
+    np.testing.assert_allclose(y[:, 0], (x[:, 0] - 3.0) / np.sqrt(14.0 / 3.0 + 1e-5), rtol=1e-14)
+
+
+def test_eval_mode_is_the_affine_map_of_running_statistics():
+    rng = np.random.default_rng(3)
+    bn = random_bn(5, rng).eval()
+    x = rng.normal(size=(1, 5))  # one sample is fine outside training
+    s = bn.gamma / np.sqrt(bn.running_var + bn.eps)
+    np.testing.assert_allclose(bn.forward(x), (x - bn.running_mean) * s + bn.beta, rtol=1e-14)
+    before = (bn.running_mean.copy(), bn.running_var.copy())
+    dy = rng.normal(size=(1, 5))
+    np.testing.assert_allclose(bn.backward(dy), dy * s, rtol=1e-14)
+    np.testing.assert_array_equal(bn.running_mean, before[0])
+    np.testing.assert_array_equal(bn.running_var, before[1])
+
+
+def test_backward_follows_the_mode_of_its_forward():
+    # torch's autograd keeps the graph of the forward; switching mode in between changes nothing
+    rng = np.random.default_rng(11)
+    bn = random_bn(3, rng)
+    t = torch_twin(bn)
+    x, dy = rng.normal(size=(6, 3)), rng.normal(size=(6, 3))
+    bn.forward(x)
+    bn.eval()
+    dx = bn.backward(dy)
+    _, tdx, tdg, _ = torch_step(t, x, dy)
+    assert rel_err(dx, tdx) < 1e-12
+    assert rel_err(bn.dgamma, tdg) < 1e-12
+
+
+def test_training_output_is_standardised_per_unit():
+    rng = np.random.default_rng(5)
+    bn = bp.BatchNorm(4)
+    y = bn.forward(rng.normal(10.0, 5.0, (200, 4)))
+    np.testing.assert_allclose(y.mean(axis=0), 0.0, atol=1e-12)
+    np.testing.assert_allclose(y.var(axis=0), 1.0, rtol=1e-5)  # slightly below 1 because of eps
+
+
+# --- finite differences -----------------------------------------------------------------------
+def numeric_grad(f, arr, h=1e-6):
+    """Central differences of the scalar ``f()`` with respect to every entry of ``arr``."""
+    grad = np.zeros_like(arr)
+    for idx in np.ndindex(arr.shape):
+        old = arr[idx]
+        arr[idx] = old + h
+        plus = f()
+        arr[idx] = old - h
+        minus = f()
+        arr[idx] = old
+        grad[idx] = (plus - minus) / (2 * h)
+    return grad
+
+
+@pytest.mark.parametrize("mode", ["train", "eval"])
+def test_gradients_match_finite_differences(mode):
+    rng = np.random.default_rng(21)
+    m, n = 6, 4
+    bn = random_bn(n, rng).train(mode == "train")
+    x = rng.normal(1.0, 2.0, (m, n))
+    r = rng.normal(size=(m, n))  # J = sum(r * y), so dJ/dy = r
+    stats = (bn.running_mean.copy(), bn.running_var.copy())
+
+    def cost():
+        bn.running_mean[...], bn.running_var[...] = stats  # forward must not drift them
+        return float(np.sum(r * bn.forward(x)))
+
+    cost()
+    dx = bn.backward(r)
+    dgamma, dbeta = bn.dgamma.copy(), bn.dbeta.copy()
+    assert rel_err(dx, numeric_grad(cost, x)) < 1e-7
+    assert rel_err(dgamma, numeric_grad(cost, bn.gamma)) < 1e-7
+    assert rel_err(dbeta, numeric_grad(cost, bn.beta)) < 1e-7
+
+
+def test_training_gradient_ignores_shifts_of_a_unit():
+    # y does not change when a constant is added to a column, so sum(dx) over the batch is 0
+    rng = np.random.default_rng(2)
+    bn = random_bn(3, rng)
+    bn.forward(rng.normal(size=(9, 3)))
+    dx = bn.backward(rng.normal(size=(9, 3)))
+    np.testing.assert_allclose(dx.sum(axis=0), 0.0, atol=1e-12)
+
+
+def test_backward_is_repeatable_and_zero_upstream_gives_zero():
+    rng = np.random.default_rng(4)
+    bn = random_bn(3, rng)
+    bn.forward(rng.normal(size=(5, 3)))
+    dy = rng.normal(size=(5, 3))
+    first = bn.backward(dy).copy()
+    np.testing.assert_array_equal(bn.backward(dy), first)
+    np.testing.assert_array_equal(bn.backward(np.zeros((5, 3))), np.zeros((5, 3)))
+    np.testing.assert_array_equal(bn.dgamma, np.zeros(3))
+
+
+# --- state, dtype, configuration --------------------------------------------------------------
+def test_parameters_buffers_and_zero_grad():
+    bn = bp.BatchNorm(3)
+    params = bn.parameters()
+    assert [p.name for p in params] == ["gamma", "beta"]
+    assert all(not p.decay for p in params)
+    np.testing.assert_array_equal(bn.gamma, np.ones(3))
+    np.testing.assert_array_equal(bn.beta, np.zeros(3))
+    buffers = bn.buffers()
+    assert set(buffers) == {"running_mean", "running_var"}
+    bn.forward(np.arange(12.0).reshape(4, 3))
+    # the buffers are the live arrays, updated in place (so a loader can write into them)
+    assert buffers["running_mean"] is bn.running_mean
+    assert np.all(buffers["running_mean"] != 0)
+    bn.backward(np.ones((4, 3)))
+    assert np.any(bn.dbeta != 0)
+    bn.zero_grad()
+    np.testing.assert_array_equal(bn.dbeta, np.zeros(3))
+    assert bn.n_params == 6
+
+
+def test_sequential_sees_batchnorm_state():
+    net = bp.Sequential(bp.Dense(2, 3, rng=0), bp.BatchNorm(3), bp.ReLU())
+    assert [p.name for p in net.parameters()] == ["0.W", "0.b", "1.gamma", "1.beta"]
+    assert set(net.buffers()) == {"1.running_mean", "1.running_var"}
+    net.eval()
+    assert not net[1].training
+
+
+def test_config_rebuilds_the_layer():
+    bn = bp.BatchNorm(4, momentum=0.2, eps=1e-3, dtype="float32")
+    config = json.loads(json.dumps(bn.get_config()))
+    clone = bp.BatchNorm(**config)
+    assert clone.get_config() == bn.get_config()
+    assert clone.gamma.dtype == np.float32
+    assert repr(bn) == "BatchNorm(n=4, momentum=0.2, eps=0.001, dtype='float32')"
+
+
+def test_float32_works_and_agrees_with_float64():
+    rng = np.random.default_rng(8)
+    x = rng.normal(size=(16, 5))
+    dy = rng.normal(size=(16, 5))
+    results = {}
+    for dtype in (np.float32, np.float64):
+        bn = bp.BatchNorm(5, dtype=dtype)
+        y = bn.forward(x.astype(dtype))
+        dx = bn.backward(dy.astype(dtype))
+        for arr in (y, dx, bn.dgamma, bn.dbeta, bn.running_mean, bn.running_var):
+            assert arr.dtype == dtype
+        results[dtype] = (y, dx, bn.dgamma.copy(), bn.running_var.copy())
+    for a32, a64 in zip(results[np.float32], results[np.float64], strict=True):
+        assert rel_err(a32, a64) < 1e-5
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    ({"n": 0}, ValueError, "n must be >= 1, got 0"),
+    ({"n": 2.5}, TypeError, "n must be an integer, got 2.5"),
+    ({"n": 3, "momentum": -0.1}, ValueError, r"momentum must be in \[0, 1\], got -0.1"),
+    ({"n": 3, "momentum": 1.5}, ValueError, r"momentum must be in \[0, 1\], got 1.5"),
+    ({"n": 3, "momentum": None}, TypeError, "momentum must be a number, got None"),
+    ({"n": 3, "eps": 0.0}, ValueError, "eps must be > 0, got 0"),
+    ({"n": 3, "eps": -1e-5}, ValueError, "eps must be > 0, got -1e-05"),
+    ({"n": 3, "dtype": np.int32}, ValueError, "dtype must be float32 or float64, got int32"),
+])
+def test_bad_constructor_arguments(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        bp.BatchNorm(**kwargs)
+
+
+def test_bad_inputs():
+    bn = bp.BatchNorm(3)
+    with pytest.raises(RuntimeError, match="before forward"):
+        bn.backward(np.ones((2, 3)))
+    with pytest.raises(ValueError, match=r"expects input of shape \(m, 3\), got \(4, 2\)"):
+        bn.forward(np.ones((4, 2)))
+    with pytest.raises(ValueError, match=r"got \(3,\)"):
+        bn.forward(np.ones(3))
+    with pytest.raises(ValueError, match=r"more than 1 sample.*\(1, 3\)"):
+        bn.forward(np.ones((1, 3)))
+    bn.forward(np.ones((2, 3)))
+    with pytest.raises(ValueError, match=r"dy of shape \(2, 3\).*got \(3, 3\)"):
+        bn.backward(np.ones((3, 3)))
