@@ -7,7 +7,8 @@ Architecture: ``layers``, ``losses``, ``init`` and ``optim`` depend on NumPy onl
 ``callbacks`` and ``io`` compose them; ``gradcheck`` and ``trace`` only observe the engine.
 """
 
-from . import data, datasets, init, optim
+from . import data, datasets, init, io, optim
+from .callbacks import Callback, EarlyStopping, LambdaCallback
 from .data import (
     BatchIterator,
     RandomShift,
@@ -20,6 +21,7 @@ from .data import (
     train_val_split,
 )
 from .gradcheck import GradcheckReport, gradcheck, numerical_gradient
+from .io import load, save
 from .layers import (
     BatchNorm,
     Dense,
@@ -35,7 +37,9 @@ from .layers import (
     Tanh,
 )
 from .losses import BinaryCrossEntropy, Loss, SoftmaxCrossEntropy, SquaredError
+from .models import mlp
 from .optim import SGD, Optimizer
+from .train import History, TrainingDivergedWarning, evaluate, fit, predict, predict_proba
 
 __version__ = "0.1.0"
 
@@ -43,14 +47,19 @@ __all__ = [
     # layers
     "BatchNorm", "Dense", "Dropout", "Identity", "Layer", "LeakyReLU", "Parameter", "ReLU",
     "Sequential", "Sigmoid",
-    "Softmax", "Tanh",
+    "Softmax", "Tanh", "mlp",
     # losses
     "BinaryCrossEntropy", "Loss", "SoftmaxCrossEntropy", "SquaredError",
     # optimisers
     "SGD", "Optimizer", "optim",
+    # training
+    "Callback", "EarlyStopping", "History", "LambdaCallback", "TrainingDivergedWarning",
+    "evaluate", "fit", "predict", "predict_proba",
     # data
     "BatchIterator", "RandomShift", "Standardizer", "check_Xy", "data", "datasets",
     "load_dataset", "load_mnist", "one_hot", "random_shift", "train_val_split",
+    # files
+    "io", "load", "save",
     # checking
     "GradcheckReport", "gradcheck", "init", "numerical_gradient",
 ]

@@ -125,6 +125,41 @@ class Sequential(Layer):
             layer.train(mode)
         return self
 
+    # --- training front ---------------------------------------------------------------------
+    # Thin conveniences over backprop.train; imported lazily so the layers package depends on
+    # NumPy only (training composes layers, not the other way round).
+    def fit(self, X: Any, y: Any, **kwargs: Any) -> Any:
+        """Train on ``(X, y)``; see :func:`backprop.train.fit` for every argument."""
+        from ..train import _resolve_loss, fit
+
+        kwargs["loss"] = _resolve_loss(kwargs["loss"]) if "loss" in kwargs else None
+        if kwargs["loss"] is None:
+            raise TypeError("fit() needs loss=... (a Loss or a loss name)")
+        history = fit(self, X, y, **kwargs)
+        self.loss_ = kwargs["loss"]
+        return history
+
+    def evaluate(self, X: Any, y: Any, *, loss: Any = None) -> dict[str, float]:
+        """Mean loss (and accuracy for classifiers) in evaluation mode."""
+        from ..train import evaluate
+
+        loss = loss if loss is not None else getattr(self, "loss_", None)
+        if loss is None:
+            raise TypeError("evaluate() needs loss=... for a network that was not fitted")
+        return evaluate(self, X, y, loss=loss)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Class labels for classifiers, raw outputs for regression (evaluation mode)."""
+        from ..train import predict
+
+        return predict(self, X)
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities of a classifier (evaluation mode)."""
+        from ..train import predict_proba
+
+        return predict_proba(self, X)
+
     # --- container protocol ---------------------------------------------------------------
     def __getitem__(self, index: int) -> Layer:
         return self.layers[index]
