@@ -4,7 +4,7 @@
 >>> net = bp.Sequential(bp.Dense(2, 2, rng=0), bp.Sigmoid(), bp.Dense(2, 1, rng=1), bp.Sigmoid())
 """
 
-from . import init
+from . import init, optim
 from .layers import (
     Dense,
     Identity,
@@ -18,7 +18,19 @@ from .layers import (
     Tanh,
 )
 from .losses import BinaryCrossEntropy, Loss, SoftmaxCrossEntropy, SquaredError
-from .optim import SGD, Optimizer
+from .optim import (
+    SGD,
+    Adam,
+    AdamW,
+    CosineAnnealingLR,
+    ExponentialLR,
+    OneCycleLR,
+    Optimizer,
+    ReduceLROnPlateau,
+    StepLR,
+    clip_grad_norm,
+    clip_grad_value,
+)
 
 __version__ = "0.1.0"
 
@@ -26,4 +38,7 @@ __all__ = [
     "SGD", "BinaryCrossEntropy", "Dense", "Identity", "Layer", "LeakyReLU", "Loss", "Optimizer",
     "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax", "SoftmaxCrossEntropy", "SquaredError",
     "Tanh", "init",
+    # optimisers, clipping, schedules
+    "Adam", "AdamW", "CosineAnnealingLR", "ExponentialLR", "OneCycleLR", "ReduceLROnPlateau",
+    "StepLR", "clip_grad_norm", "clip_grad_value", "optim",
 ]
