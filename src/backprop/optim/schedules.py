@@ -243,7 +243,10 @@ class OneCycleLR(LRScheduler):
     With ``three_phase=True`` the anneal is split: :math:`[pT-1, 2pT-2]` brings the rate back to
     :math:`\eta_{init}` (momentum base -> max), then :math:`[2pT-2, T-1]` goes to
     :math:`\eta_{end}` (momentum stays at max). The schedule may be stepped up to :math:`T`
-    times (PyTorch's limit).
+    times (PyTorch's limit); the :math:`T`-th step, which a loop of :math:`T` batches takes
+    after its last batch, extrapolates the last phase as PyTorch does, except that the rate is
+    kept :math:`\ge 0` and the momentum within its range (PyTorch's linear extrapolation there
+    goes below zero).
 
     Construction sets ``optimizer.lr`` to :math:`\eta_{init}`, ignoring its previous value. With
     ``cycle_momentum=True`` the momentum moves opposite to the rate: ``optimizer.momentum`` for
@@ -337,8 +340,14 @@ class OneCycleLR(LRScheduler):
             if t <= end_step or i == last:
                 q = (t - start) / (end_step - start)
                 lr = self._anneal(lr0, lr1, q)
+                m = self._anneal(m0, m1, q)
+                if t == self.total_steps:
+                    # one step past the schedule (the usual loop's last sched.step()): PyTorch
+                    # extrapolates, which goes below 0 with linear annealing; keep it valid
+                    lr = max(lr, 0.0)
+                    m = min(max(m, min(m0, m1)), max(m0, m1))
                 if self.cycle_momentum:
-                    self._set_momentum(self._anneal(m0, m1, q))
+                    self._set_momentum(m)
                 return lr
             start = end_step
         raise AssertionError("unreachable: the last phase always matches")  # pragma: no cover
