@@ -38,7 +38,19 @@ from .layers import (
 )
 from .losses import BinaryCrossEntropy, Loss, SoftmaxCrossEntropy, SquaredError
 from .models import mlp
-from .optim import SGD, Optimizer
+from .optim import (
+    SGD,
+    Adam,
+    AdamW,
+    CosineAnnealingLR,
+    ExponentialLR,
+    OneCycleLR,
+    Optimizer,
+    ReduceLROnPlateau,
+    StepLR,
+    clip_grad_norm,
+    clip_grad_value,
+)
 from .train import History, TrainingDivergedWarning, evaluate, fit, predict, predict_proba
 
 __version__ = "0.1.0"
@@ -51,7 +63,9 @@ __all__ = [
     # losses
     "BinaryCrossEntropy", "Loss", "SoftmaxCrossEntropy", "SquaredError",
     # optimisers
-    "SGD", "Optimizer", "optim",
+    "SGD", "Adam", "AdamW", "Optimizer", "clip_grad_norm", "clip_grad_value", "optim",
+    # schedules
+    "CosineAnnealingLR", "ExponentialLR", "OneCycleLR", "ReduceLROnPlateau", "StepLR",
     # training
     "Callback", "EarlyStopping", "History", "LambdaCallback", "TrainingDivergedWarning",
     "evaluate", "fit", "predict", "predict_proba",
