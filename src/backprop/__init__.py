@@ -20,6 +20,8 @@ from .layers import (
 )
 from .losses import BinaryCrossEntropy, Loss, SoftmaxCrossEntropy, SquaredError
 from .optim import SGD, Optimizer
+from .spec import Spec, SpecError, load_spec, spec_to_dict
+from .trace import LayerTrace, Trace, trace
 
 __version__ = "0.1.0"
 
@@ -27,4 +29,5 @@ __all__ = [
     "SGD", "BinaryCrossEntropy", "Dense", "Identity", "Layer", "LeakyReLU", "Loss", "Optimizer",
     "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax", "SoftmaxCrossEntropy", "SquaredError",
     "Tanh", "init", "GradcheckReport", "gradcheck", "numerical_gradient",
+    "Spec", "SpecError", "load_spec", "spec_to_dict", "LayerTrace", "Trace", "trace",
 ]
