@@ -59,6 +59,7 @@ def _emit(text: str, output: str | None) -> None:
         text += "\n"
     if output is None:
         sys.stdout.write(text)
+        sys.stdout.flush()  # a closed pipe (``| head``) surfaces here, inside main's handler
         return
     target = Path(output)
     # the temp file lives in the target's directory so os.replace never crosses file systems
@@ -167,6 +168,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _error(f"choose a command: {names} (see '{PROG} --help')")
     try:
         return args.run(args)
+    except BrokenPipeError:
+        # the reader went away (``backprop example | head``): stop quietly, and keep Python from
+        # complaining when it flushes stdout at exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAILED
     except (SpecError, ValueError, TypeError) as exc:
         return _error(str(exc))
     except OSError as exc:

@@ -116,6 +116,17 @@ def _read_json(path: Path) -> Any:
                         f"{exc.lineno}, column {exc.colno}") from None
 
 
+def _plain(value: Any) -> Any:
+    """A dict given in Python may hold NumPy arrays; read them as the lists JSON would give."""
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
 def _kind(value: Any) -> str:
     """The JSON name of a value's type, for messages."""
     if value is None:
@@ -131,6 +142,10 @@ def _kind(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return "a list"
     return type(value).__name__
+
+
+def _count(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else (many or one + 's')}"
 
 
 def _number(value: Any, where: str) -> float:
@@ -200,8 +215,8 @@ def _layer(item: Any, l: int, n_in: int) -> tuple[Dense, Layer]:
         raise SpecError(f"{where}: W has shape {W.shape} but its input has {n_in} units "
                         f"({source} {n_in}); W must have {n_in} columns")
     if b.shape[0] != W.shape[0]:
-        raise SpecError(f"{where}: b has {b.shape[0]} entries but W has {W.shape[0]} rows "
-                        f"(one bias per unit)")
+        raise SpecError(f"{where}: b has {_count(b.shape[0], 'entry', 'entries')} but W has "
+                        f"{_count(W.shape[0], 'row')} (one bias per unit)")
     name = item["activation"]
     if not isinstance(name, str) or name not in SPEC_ACTIVATIONS:
         raise SpecError(f"{where}: unknown activation {name!r}; known: "
@@ -240,7 +255,7 @@ def load_spec(source: str | os.PathLike[str] | Mapping[str, Any]) -> Spec:
         or loss (the known names are listed), or a learning rate that is not > 0.
     """
     if isinstance(source, Mapping):
-        data: Any = source
+        data: Any = _plain(source)
     elif isinstance(source, (str, os.PathLike)):
         data = _read_json(Path(source))
     else:
