@@ -51,6 +51,8 @@ from .optim import (
     clip_grad_norm,
     clip_grad_value,
 )
+from .spec import Spec, SpecError, load_spec, spec_to_dict
+from .trace import LayerTrace, Trace, trace
 from .train import History, TrainingDivergedWarning, evaluate, fit, predict, predict_proba
 
 __version__ = "0.1.0"
@@ -74,6 +76,7 @@ __all__ = [
     "load_dataset", "load_mnist", "one_hot", "random_shift", "train_val_split",
     # files
     "io", "load", "save",
-    # checking
+    # checking and explaining
     "GradcheckReport", "gradcheck", "init", "numerical_gradient",
+    "LayerTrace", "Spec", "SpecError", "Trace", "load_spec", "spec_to_dict", "trace",
 ]
