@@ -157,7 +157,7 @@ def test_bad_spec_is_one_line_on_stderr(capsys, tmp_path, command, text, words):
     (["example", "--format", "html"], "invalid choice: 'html'"),
     (["example", "--lang", "fr"], "invalid choice: 'fr'"),
     (["gradcheck"], "the following arguments are required: --spec"),
-    (["train"], "invalid choice: 'train'"),
+    (["frobnicate"], "invalid choice: 'frobnicate'"),
     ([], "choose a command: example, gradcheck"),
     (["example", "--bogus"], "unrecognized arguments: --bogus"),
 ])

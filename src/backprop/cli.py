@@ -130,11 +130,25 @@ class Command:
     run: Callable[[argparse.Namespace], int]
 
 
+def _train_args(p: argparse.ArgumentParser) -> None:
+    from . import cli_train  # imported on use: keeps `backprop --help` and `import backprop` fast
+
+    cli_train.add_arguments(p)
+
+
+def _train(args: argparse.Namespace) -> int:
+    from . import cli_train
+
+    return cli_train.run(args)
+
+
 COMMANDS: tuple[Command, ...] = (
     Command("example", "explain one training step (the article's steps 1-10) number by number",
             _example_args, _example),
     Command("gradcheck", "compare backprop's gradients with finite differences",
             _gradcheck_args, _gradcheck),
+    Command("train", "train a network on a built-in dataset, MNIST or a CSV/npz/IDX file",
+            _train_args, _train),
 )
 
 
@@ -173,7 +187,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # complaining when it flushes stdout at exit
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_FAILED
-    except (SpecError, ValueError, TypeError) as exc:
+    except (SpecError, ValueError, TypeError, ImportError) as exc:
         return _error(str(exc))
     except OSError as exc:
         where = f" {exc.filename!r}" if getattr(exc, "filename", None) else ""
