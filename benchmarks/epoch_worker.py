@@ -59,7 +59,7 @@ def run_backprop(X: np.ndarray, y: np.ndarray, batch: int, loop: bool) -> float:
         for i in range(0, len(Xs), batch):
             out = net.forward(Xs[i:i + batch])
             loss.forward(out, ys[i:i + batch])
-            net.backward(loss.backward())
+            net.backward(loss.backward(), input_grad=False)
             opt.step()
 
     epoch(X[:2048], y[:2048])

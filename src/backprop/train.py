@@ -459,7 +459,7 @@ def fit(net: Sequential, X: Any, y: Any, *, loss: Loss | str, optimizer: Any,
                     _diverged(state, f"the loss became {J} at epoch {state.epoch}, step "
                                      f"{state.step} (first non-finite value: {where})")
                     break
-                net.backward(loss.backward())
+                net.backward(loss.backward(), input_grad=False)
                 bad = _nonfinite_grad(params)
                 if bad is not None:
                     _diverged(state, f"a non-finite gradient appeared at epoch {state.epoch}, "

@@ -96,13 +96,18 @@ class Dense(Layer):
             z += self.b
         return z
 
-    def backward(self, dy: np.ndarray) -> np.ndarray:
+    def backward(self, dy: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
+        """Assign ``dW``, ``db``; return ``dX`` (``None`` when ``input_grad`` is False).
+
+        ``input_grad=False`` skips the product ``dZ W`` when nobody needs ``dJ/dX`` -- for the
+        first layer of a network it is the largest matrix product of the whole backward pass.
+        """
         if self._x is None:
             raise RuntimeError("Dense.backward called before forward")
         np.matmul(dy.T, self._x, out=self.dW)
         if self.bias:
             np.sum(dy, axis=0, out=self.db)
-        return dy @ self.W
+        return dy @ self.W if input_grad else None
 
     def parameters(self) -> list[Parameter]:
         params = [Parameter(self, "W", "dW", decay=True)]

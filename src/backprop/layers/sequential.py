@@ -12,12 +12,15 @@ input and output without changing what is computed.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 
 from .base import Layer, Parameter
+from .dense import Dense
+from .flat import FlatLayout, flatten_parameters
 
 Hook = Callable[[str, int, Layer, np.ndarray, np.ndarray], None]
 
@@ -65,6 +68,18 @@ class Sequential(Layer):
                 raise TypeError(f"Sequential item {i} must be a Layer, got {type(layer).__name__}")
         self.layers: list[Layer] = list(layers)
         self._hooks: list[Hook] = []
+        # Parameters move into one contiguous buffer (and gradients into another): optimisers
+        # then update them with whole-vector operations. Layers see views and do not notice.
+        self.flat_layout: FlatLayout | None = flatten_parameters(self.parameters())
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Sequential:
+        # deepcopy turns each view into an array of its own: rebuild the flat buffers
+        new = type(self).__new__(type(self))
+        memo[id(self)] = new
+        for key, value in self.__dict__.items():
+            setattr(new, key, copy.deepcopy(value, memo))
+        new.flat_layout = flatten_parameters(new.parameters())
+        return new
 
     # --- contract -------------------------------------------------------------------------
     def forward(self, x: np.ndarray) -> np.ndarray:
@@ -77,11 +92,21 @@ class Sequential(Layer):
             x = y
         return x
 
-    def backward(self, dy: np.ndarray) -> np.ndarray:
+    def backward(self, dy: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
+        """Propagate ``dy = dJ/d(output)`` back through every layer; return ``dJ/dX``.
+
+        With ``input_grad=False`` the gradient with respect to the network's input is not
+        computed (``None`` is returned) -- PyTorch likewise skips it for inputs that do not
+        require grad. Training loops pass ``False``: it saves the first layer's ``dZ W``
+        product, up to a third of the backward pass for a wide input.
+        """
         hooks = self._hooks
         for i in range(len(self.layers) - 1, -1, -1):
             layer = self.layers[i]
-            dx = layer.backward(dy)
+            if i == 0 and not input_grad and isinstance(layer, (Dense, Sequential)):
+                dx = layer.backward(dy, input_grad=False)
+            else:
+                dx = layer.backward(dy)
             if hooks:
                 for hook in hooks:
                     hook("backward", i, layer, dy, dx)

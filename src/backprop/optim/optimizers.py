@@ -32,8 +32,10 @@ from typing import Any
 
 import numpy as np
 
+from .. import _fast
 from .._checks import check_non_negative, check_positive, check_range
 from ..layers.base import Parameter
+from ..layers.flat import contiguous_run
 from .transforms import (
     ARRAYS,
     AddDecayedWeights,
@@ -160,9 +162,19 @@ class Optimizer:
                 raise ValueError(f"two transforms named {t.name!r} in one chain")
             names.add(t.name)
         arrays = [p.data for p in self.params]
-        self._updates = [np.empty_like(a) for a in arrays]
+        run = contiguous_run(self.params)
+        if run is not None:
+            # the parameters are consecutive slices of one flat buffer (Sequential arranges
+            # that): every step works on three whole vectors instead of a loop over arrays
+            flat_data, flat_grad, layout = run
+            self._flat: tuple[np.ndarray, np.ndarray] | None = (flat_data, flat_grad)
+            self._updates = [np.empty_like(flat_data)]
+        else:
+            layout = None
+            self._flat = None
+            self._updates = [np.empty_like(a) for a in arrays]
         for t in self.transforms:
-            t.init(arrays)
+            t.init(arrays, layout)
         self.n_steps = 0
 
     @property
@@ -184,8 +196,22 @@ class Optimizer:
 
     def step(self) -> None:
         r"""One update of every parameter: :math:`p \leftarrow p - \alpha\,\text{chain}(g)`."""
-        params = [p.data for p in self.params]
         updates = self._updates
+        if self._flat is not None:
+            flat_data, flat_grad = self._flat
+            np.copyto(updates[0], flat_grad, casting="same_kind")
+            params = [flat_data]
+            for t in self.transforms:
+                t.update(updates, params)
+            u = updates[0]
+            if _fast.kernels is not None:
+                _fast.kernels.axpy(flat_data, u, -self._lr)
+            else:
+                u *= -self._lr
+                flat_data += u
+            self.n_steps += 1
+            return
+        params = [p.data for p in self.params]
         for u, p in zip(updates, self.params, strict=True):
             g = p.grad
             if g.shape != u.shape:

@@ -1,0 +1,107 @@
+"""One contiguous buffer for all parameters, one for all gradients.
+
+:class:`~backprop.Sequential` moves its parameters into a single 1-D ``data`` array and their
+gradients into a single 1-D ``grad`` array, and rebinds every layer attribute (``dense.W``,
+``dense.dW``, ...) to a view of the right slice. Layers do not notice: they keep reading and
+writing ``self.W`` and write gradients in place (``np.matmul(..., out=self.dW)``). Optimisers
+notice: when their parameters form one contiguous run of such a buffer they update it with a
+handful of whole-vector operations instead of a loop over arrays -- the difference that matters
+at small batch sizes, where the per-array Python and temporary-array overhead of an optimiser step
+costs as much as the matrix products.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .base import Parameter
+
+
+@dataclass(frozen=True)
+class FlatLayout:
+    """Where each parameter lives inside a flat buffer."""
+
+    offsets: tuple[int, ...]
+    shapes: tuple[tuple[int, ...], ...]
+    size: int
+    dtype: np.dtype
+
+    def split(self, flat: np.ndarray) -> list[np.ndarray]:
+        """Views of ``flat`` with each parameter's shape."""
+        return [flat[o:o + int(np.prod(s, dtype=np.int64))].reshape(s)
+                for o, s in zip(self.offsets, self.shapes, strict=True)]
+
+
+def _address(a: np.ndarray) -> int:
+    return a.__array_interface__["data"][0]
+
+
+def _owns(a: np.ndarray) -> bool:
+    return a.base is None and a.flags.c_contiguous
+
+
+def flatten_parameters(params: Sequence[Parameter]) -> FlatLayout | None:
+    """Move ``params`` (values and gradients) into two contiguous buffers, in order.
+
+    Only done when every parameter owns its arrays (none is already a view of another buffer,
+    e.g. shared with another network) and all share one dtype; otherwise nothing changes and
+    ``None`` is returned. Values are copied, so the numbers are untouched.
+    """
+    params = list(params)
+    if not params:
+        return None
+    dtype = params[0].data.dtype
+    for p in params:
+        if p.data.dtype != dtype or p.grad.dtype != dtype or p.grad.shape != p.data.shape:
+            return None
+        if not (_owns(p.data) and _owns(p.grad)):
+            return None
+    sizes = [p.size for p in params]
+    offsets = tuple(int(o) for o in np.cumsum([0, *sizes[:-1]]))
+    layout = FlatLayout(offsets=offsets, shapes=tuple(p.shape for p in params),
+                        size=int(sum(sizes)), dtype=dtype)
+    data = np.empty(layout.size, dtype=dtype)
+    grad = np.zeros(layout.size, dtype=dtype)
+    for p, d, g in zip(params, layout.split(data), layout.split(grad), strict=True):
+        d[...] = p.data
+        g[...] = p.grad
+        p.data = d
+        p.grad = g
+    return layout
+
+
+def contiguous_run(params: Sequence[Parameter]) -> tuple[np.ndarray, np.ndarray,
+                                                          FlatLayout] | None:
+    """If ``params`` are consecutive slices of one flat data buffer and one flat gradient buffer
+    (in this order, no gaps), return ``(data_run, grad_run, layout)`` -- 1-D views covering exactly
+    them; otherwise ``None``."""
+    params = list(params)
+    if not params:
+        return None
+    first = params[0]
+    dbase, gbase = first.data.base, first.grad.base
+    if dbase is None or gbase is None or dbase.ndim != 1 or gbase.ndim != 1:
+        return None
+    dtype = dbase.dtype
+    item = dtype.itemsize
+    start_d = (_address(first.data) - _address(dbase)) // item
+    start_g = (_address(first.grad) - _address(gbase)) // item
+    pos = 0
+    offsets, shapes = [], []
+    for p in params:
+        if p.data.base is not dbase or p.grad.base is not gbase:
+            return None
+        if not (p.data.flags.c_contiguous and p.grad.flags.c_contiguous):
+            return None
+        if (_address(p.data) - _address(dbase)) // item != start_d + pos:
+            return None
+        if (_address(p.grad) - _address(gbase)) // item != start_g + pos:
+            return None
+        offsets.append(pos)
+        shapes.append(p.shape)
+        pos += p.size
+    layout = FlatLayout(offsets=tuple(offsets), shapes=tuple(shapes), size=pos, dtype=dtype)
+    return dbase[start_d:start_d + pos], gbase[start_g:start_g + pos], layout

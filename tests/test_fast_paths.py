@@ -1,0 +1,142 @@
+"""The speed machinery changes no number: flat buffers, compiled kernels, skipped input grads."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+
+import backprop as bp
+from backprop import _fast
+from backprop.layers.flat import contiguous_run
+from backprop.optim import transforms
+
+
+def _net(dtype="float64", seed=0):
+    return bp.mlp([6, 8, 5, 3], activation="tanh", batch_norm=True, dtype=dtype, rng=seed)
+
+
+def _unflatten(net):
+    """Give every parameter an array of its own: the per-array optimiser path."""
+    for p in net.parameters():
+        p.data = p.data.copy()
+        p.grad = p.grad.copy()
+    assert contiguous_run(net.parameters()) is None
+    return net
+
+
+def test_sequential_keeps_parameters_in_one_buffer_without_changing_them():
+    ref = [p.data.copy() for p in _net().parameters()]
+    net = _net()
+    data, grad, layout = contiguous_run(net.parameters())
+    assert data.ndim == grad.ndim == 1 and data.size == net.n_params
+    for p, r in zip(net.parameters(), ref, strict=True):
+        np.testing.assert_array_equal(p.data, r)
+        assert np.shares_memory(p.data, data) and np.shares_memory(p.grad, grad)
+    assert contiguous_run(copy.deepcopy(net).parameters()) is not None  # deepcopy re-flattens
+
+
+def test_shared_layers_are_not_moved_twice():
+    first = bp.Sequential(bp.Dense(3, 4, rng=0), bp.ReLU(), bp.Dense(4, 2, rng=1))
+    shared = first[0]
+    second = bp.Sequential(shared, bp.Tanh(), bp.Dense(4, 1, rng=2))
+    assert second.flat_layout is None  # it would have stolen the first network's views
+    assert contiguous_run(first.parameters()) is not None
+
+
+OPTIMISERS = {
+    "sgd": lambda ps: bp.SGD(ps, lr=0.1),
+    "momentum_decay_masked": lambda ps: bp.SGD(ps, lr=0.05, momentum=0.9, weight_decay=1e-3,
+                                               decay_mask="auto"),
+    "nesterov_clip": lambda ps: bp.SGD(ps, lr=0.05, momentum=0.8, nesterov=True, clip_norm=0.5),
+    "adam": lambda ps: bp.Adam(ps, lr=1e-2),
+    "adam_l2_clip_value": lambda ps: bp.Adam(ps, lr=1e-2, weight_decay=1e-2, clip_value=0.05),
+    "adamw_masked": lambda ps: bp.AdamW(ps, lr=1e-2, weight_decay=0.1, decay_mask="auto"),
+}
+
+
+def _train(net, make_opt, steps=12):
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(16, 6))
+    y = rng.integers(0, 3, 16)
+    opt = make_opt(net.parameters())
+    loss = bp.SoftmaxCrossEntropy()
+    for _ in range(steps):
+        loss.forward(net.forward(X), y)
+        net.backward(loss.backward(), input_grad=False)
+        opt.step()
+    return [p.data.copy() for p in net.parameters()], opt
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMISERS))
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_flat_and_per_array_optimiser_paths_agree(name, dtype):
+    flat, opt_flat = _train(_net(dtype), OPTIMISERS[name])
+    per_array, opt_arrays = _train(_unflatten(_net(dtype)), OPTIMISERS[name])
+    rtol = 1e-5 if dtype == "float32" else 1e-12
+    for a, b in zip(flat, per_array, strict=True):
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol * 1e-2)
+    # the saved state has the same per-parameter layout either way (checkpoints interchange)
+    sa, sb = opt_flat.state_dict()["arrays"], opt_arrays.state_dict()["arrays"]
+    assert sorted(sa) == sorted(sb)
+    for key in sa:
+        assert sa[key].shape == sb[key].shape
+
+
+@pytest.mark.skipif(not _fast.available(), reason="compiled kernels not built (no compiler)")
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_adam_kernel_matches_the_numpy_arithmetic(dtype):
+    rng = np.random.default_rng(2)
+    n = 1001
+    g = rng.normal(size=n).astype(dtype)
+    m0, v0 = rng.normal(size=n).astype(dtype), rng.random(n).astype(dtype)
+    b1, b2, eps_hat, scale = 0.9, 0.999, 1e-8 * 0.3, 0.7
+    u, m, v = g.copy(), m0.copy(), v0.copy()
+    _fast.kernels.adam_direction(u, m, v, b1, b2, eps_hat, scale)
+    m_ref = m0 + dtype(1 - b1) * (g - m0)
+    v_ref = dtype(b2) * v0 + dtype(1 - b2) * (g * g)
+    u_ref = dtype(scale) * (m_ref / (np.sqrt(v_ref) + dtype(eps_hat)))
+    tol = 1e-6 if dtype == np.float32 else 1e-15
+    np.testing.assert_allclose(m, m_ref, rtol=tol)
+    np.testing.assert_allclose(v, v_ref, rtol=tol)
+    np.testing.assert_allclose(u, u_ref, rtol=tol)
+    y, x = m0.copy(), g.copy()
+    _fast.kernels.axpy(y, x, -0.25)
+    np.testing.assert_allclose(y, m0 - dtype(0.25) * g, rtol=tol)
+
+
+@pytest.mark.skipif(not _fast.available(), reason="compiled kernels not built (no compiler)")
+def test_kernels_refuse_mismatched_arrays():
+    with pytest.raises(TypeError, match="float32 or float64"):
+        _fast.kernels.axpy(np.zeros(3), np.zeros(4), 1.0)
+    with pytest.raises(TypeError, match="float32 or float64"):
+        _fast.kernels.axpy(np.zeros(3, np.float32), np.zeros(3), 1.0)
+    with pytest.raises(TypeError, match="float32 or float64"):
+        _fast.kernels.axpy(np.zeros(3, np.int64), np.zeros(3, np.int64), 1.0)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_numpy_fallback_gives_the_same_training(monkeypatch, dtype):
+    with_kernels, _ = _train(_net(dtype), OPTIMISERS["adamw_masked"])
+    monkeypatch.setattr(_fast, "kernels", None)
+    monkeypatch.setattr(transforms._fast, "kernels", None)
+    without, _ = _train(_net(dtype), OPTIMISERS["adamw_masked"])
+    rtol = 1e-5 if dtype == "float32" else 1e-13
+    for a, b in zip(with_kernels, without, strict=True):
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol * 1e-2)
+
+
+def test_skipping_the_input_gradient_changes_no_parameter_gradient():
+    rng = np.random.default_rng(4)
+    X, y = rng.normal(size=(5, 6)), rng.integers(0, 3, 5)
+    net = _net()
+    loss = bp.SoftmaxCrossEntropy()
+    loss.forward(net.forward(X), y)
+    dX = net.backward(loss.backward())
+    full = [p.grad.copy() for p in net.parameters()]
+    loss.forward(net.forward(X), y)
+    assert net.backward(loss.backward(), input_grad=False) is None
+    assert dX.shape == X.shape
+    for a, p in zip(full, net.parameters(), strict=True):
+        np.testing.assert_array_equal(a, p.grad)
