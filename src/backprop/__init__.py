@@ -20,6 +20,7 @@ from .data import (
     random_shift,
     train_val_split,
 )
+from .diagnostics import Diagnostics, GradientWarning
 from .gradcheck import GradcheckReport, gradcheck, numerical_gradient
 from .io import load, save
 from .layers import (
@@ -53,7 +54,8 @@ __all__ = [
     # optimisers
     "SGD", "Optimizer", "optim",
     # training
-    "Callback", "EarlyStopping", "History", "LambdaCallback", "TrainingDivergedWarning",
+    "Callback", "Diagnostics", "EarlyStopping", "GradientWarning", "History", "LambdaCallback",
+    "TrainingDivergedWarning",
     "evaluate", "fit", "predict", "predict_proba",
     # data
     "BatchIterator", "RandomShift", "Standardizer", "check_Xy", "data", "datasets",
