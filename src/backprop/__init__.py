@@ -39,7 +39,19 @@ from .layers import (
 )
 from .losses import BinaryCrossEntropy, Loss, SoftmaxCrossEntropy, SquaredError
 from .models import mlp
-from .optim import SGD, Optimizer
+from .optim import (
+    SGD,
+    Adam,
+    AdamW,
+    CosineAnnealingLR,
+    ExponentialLR,
+    OneCycleLR,
+    Optimizer,
+    ReduceLROnPlateau,
+    StepLR,
+    clip_grad_norm,
+    clip_grad_value,
+)
 from .train import History, TrainingDivergedWarning, evaluate, fit, predict, predict_proba
 
 __version__ = "0.1.0"
@@ -53,6 +65,8 @@ __all__ = [
     "BinaryCrossEntropy", "Loss", "SoftmaxCrossEntropy", "SquaredError",
     # optimisers
     "SGD", "Optimizer", "optim",
+    "Adam", "AdamW", "CosineAnnealingLR", "ExponentialLR", "OneCycleLR", "ReduceLROnPlateau",
+    "StepLR", "clip_grad_norm", "clip_grad_value",
     # training
     "Callback", "Diagnostics", "EarlyStopping", "GradientWarning", "History", "LambdaCallback",
     "TrainingDivergedWarning",

@@ -1,61 +1,479 @@
-r"""Optimisers with the update rules and argument names of ``torch.optim``.
+r"""Optimisers with the update rules, argument names and defaults of ``torch.optim``.
 
-All optimisers share one front: ``opt = SGD(net.parameters(), lr=0.1)``; after
-``net.backward(...)`` has written every ``p.grad``, ``opt.step()`` updates every ``p.data`` in
-place. The learning rate lives in ``opt.lr`` so schedules can change it between steps.
+All optimisers share one front::
+
+    opt = bp.SGD(net.parameters(), lr=0.1, momentum=0.9)
+    net.backward(loss.backward())     # writes every p.grad
+    opt.step()                        # updates every p.data in place
+
+Behind it each optimiser is a chain of small transforms (:mod:`backprop.optim.transforms`)
+applied to a copy of the gradients, in this order::
+
+    ClipByValue -> ClipByGlobalNorm -> AddDecayedWeights (L2) -> Momentum | ScaleByAdam
+        -> [AddDecayedWeights (decoupled, AdamW)] -> p <- p - lr * u
+
+* ``SGD``   = [clip] -> L2 decay -> momentum -> scale by :math:`-\alpha`
+* ``Adam``  = [clip] -> L2 decay -> Adam     -> scale by :math:`-\alpha`
+* ``AdamW`` = [clip] -> Adam -> decoupled decay -> scale by :math:`-\alpha`
+
+Clipping comes first so it bounds the raw gradient, as ``clip_grad_norm_`` called before
+``optimizer.step()`` does in PyTorch. Parameters change in exactly one place,
+:meth:`Optimizer.step`. The chain works on its own buffer, so ``p.grad`` is left as ``backward``
+wrote it (PyTorch's ``clip_grad_norm_`` would overwrite it; the parameters come out the same).
+
+The learning rate lives in ``opt.lr`` and the other hyper-parameters (``momentum``, ``betas``,
+``weight_decay``, ...) are attributes too, so schedules can change them between steps.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
-from .._checks import check_positive
+import numpy as np
+
+from .._checks import check_non_negative, check_positive, check_range
 from ..layers.base import Parameter
+from .transforms import (
+    ARRAYS,
+    AddDecayedWeights,
+    ClipByGlobalNorm,
+    ClipByValue,
+    Momentum,
+    ScaleByAdam,
+    Transform,
+)
+
+DecayMask = str | Sequence[bool] | Callable[[Parameter], bool] | None
+
+_TOP_KEYS = ("type", "lr", "n_steps", ARRAYS)
+
+
+def as_parameter_list(params: Iterable[Parameter] | Parameter, *,
+                      allow_empty: bool = False) -> list[Parameter]:
+    """Check and list the parameters handed to an optimiser or a clipping function."""
+    if isinstance(params, Parameter):
+        params = [params]
+    try:
+        plist = list(params)
+    except TypeError as exc:
+        raise TypeError(f"params must be an iterable of Parameter (net.parameters()), "
+                        f"got {type(params).__name__}") from exc
+    if not plist and not allow_empty:
+        raise ValueError("optimizer got an empty parameter list")
+    seen: set[tuple[int, str]] = set()
+    for i, p in enumerate(plist):
+        if not isinstance(p, Parameter):
+            raise TypeError(f"expected Parameter objects (net.parameters()), got "
+                            f"{type(p).__name__} at index {i}")
+        key = (id(p.owner), p.attr)
+        if key in seen:
+            # updating the same array twice per step would silently double the step
+            raise ValueError(f"parameter {p.name!r} appears more than once (index {i})")
+        seen.add(key)
+    return plist
+
+
+def resolve_decay_mask(params: Sequence[Parameter], decay_mask: DecayMask) -> list[bool] | None:
+    """Turn ``decay_mask`` into one bool per parameter (``None``: every parameter decays).
+
+    Parameters
+    ----------
+    params : sequence of Parameter
+    decay_mask : None, "auto", sequence of bool or callable
+        ``None`` decays everything (``torch.optim`` parity); ``"auto"`` uses each parameter's
+        ``decay`` flag (False for biases and batch-norm parameters); a sequence gives one bool
+        per parameter; a callable maps a Parameter to a bool.
+    """
+    if decay_mask is None:
+        return None
+    if isinstance(decay_mask, str):
+        if decay_mask != "auto":
+            raise ValueError(f"decay_mask must be None, 'auto', a sequence of bool or a "
+                             f"callable, got {decay_mask!r}")
+        return [bool(p.decay) for p in params]
+    if callable(decay_mask):
+        mask = []
+        for p in params:
+            m = decay_mask(p)
+            if not isinstance(m, (bool, np.bool_)):
+                raise TypeError(f"decay_mask callable must return a bool, got {m!r} for {p!r}")
+            mask.append(bool(m))
+        return mask
+    mask = list(decay_mask)
+    if len(mask) != len(params):
+        raise ValueError(f"decay_mask has {len(mask)} entries for {len(params)} parameters")
+    for i, m in enumerate(mask):
+        if not isinstance(m, (bool, np.bool_)):
+            raise TypeError(f"decay_mask entries must be bool, got {m!r} at index {i}")
+    return [bool(m) for m in mask]
+
+
+def _clipping(clip_norm: float | None, clip_value: float | None) -> list[Transform]:
+    chain: list[Transform] = []
+    if clip_value is not None:
+        chain.append(ClipByValue(clip_value))
+    if clip_norm is not None:
+        chain.append(ClipByGlobalNorm(clip_norm))
+    return chain
 
 
 class Optimizer:
-    """Base class: holds the parameters and the learning rate.
+    r"""A chain of transforms followed by :math:`p \leftarrow p - \alpha\, u`.
+
+    Each :meth:`step` copies the gradients into preallocated update arrays ``u``, lets every
+    transform rewrite them in place, then applies :math:`p \leftarrow p - \alpha u` in place.
+    :class:`SGD`, :class:`Adam` and :class:`AdamW` are this class with a fixed chain; any other
+    chain works too::
+
+        opt = Optimizer(net.parameters(), lr=0.01,
+                        transforms=[ClipByGlobalNorm(1.0), Momentum(0.9)])
 
     Parameters
     ----------
     params : iterable of Parameter
-        Usually ``net.parameters()``.
+        Usually ``net.parameters()``; each is updated in place (its array is never replaced).
     lr : float
-        Learning rate :math:`\\alpha` (> 0).
+        Learning rate :math:`\alpha > 0`. Afterwards ``opt.lr`` may be set to any value
+        :math:`\ge 0` (a cosine schedule ends at 0).
+    transforms : sequence of Transform
+        The chain, applied in order; names must be unique.
+
+    Attributes
+    ----------
+    params : list of Parameter
+    transforms : list of Transform
+    n_steps : int
+        Number of :meth:`step` calls.
     """
 
-    def __init__(self, params: Iterable[Parameter], lr: float):
-        self.params: list[Parameter] = list(params)
-        if not self.params:
-            raise ValueError("optimizer got an empty parameter list")
-        for p in self.params:
-            if not isinstance(p, Parameter):
-                raise TypeError(f"optimizer expects Parameter objects, got {type(p).__name__}")
-        self.lr = check_positive("learning rate", lr)
+    def __init__(self, params: Iterable[Parameter], lr: float,
+                 transforms: Sequence[Transform] = ()):
+        self.params = as_parameter_list(params)
+        self._lr = check_positive("learning rate", lr)
+        self.transforms = list(transforms)
+        names = set()
+        for t in self.transforms:
+            if not isinstance(t, Transform):
+                raise TypeError(f"transforms must be Transform objects, got {type(t).__name__}")
+            if t.name in names:
+                raise ValueError(f"two transforms named {t.name!r} in one chain")
+            names.add(t.name)
+        arrays = [p.data for p in self.params]
+        self._updates = [np.empty_like(a) for a in arrays]
+        for t in self.transforms:
+            t.init(arrays)
+        self.n_steps = 0
 
-    def step(self) -> None:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @property
+    def lr(self) -> float:
+        r"""The learning rate :math:`\alpha` used by the next :meth:`step`."""
+        return self._lr
+
+    @lr.setter
+    def lr(self, value: float) -> None:
+        self._lr = check_non_negative("learning rate", value)
+
+    def transform(self, name: str) -> Transform:
+        """The transform called ``name`` in this optimiser's chain."""
+        for t in self.transforms:
+            if t.name == name:
+                return t
+        raise KeyError(f"no transform named {name!r}; the chain has "
+                       f"{[t.name for t in self.transforms]}")
+
+    def step(self) -> None:
+        r"""One update of every parameter: :math:`p \leftarrow p - \alpha\,\text{chain}(g)`."""
+        params = [p.data for p in self.params]
+        updates = self._updates
+        for u, p in zip(updates, self.params, strict=True):
+            g = p.grad
+            if g.shape != u.shape:
+                raise ValueError(f"gradient of {p.name!r} has shape {g.shape}, "
+                                 f"parameter has {u.shape}")
+            np.copyto(u, g, casting="same_kind")
+        for t in self.transforms:
+            t.update(updates, params)
+        neg_lr = -self._lr
+        for u, p in zip(updates, params, strict=True):
+            u *= neg_lr
+            p += u
+        self.n_steps += 1
 
     def zero_grad(self) -> None:
-        """Set every gradient to zero (backward assigns gradients, so this is rarely needed)."""
+        """Set every gradient to zero (``backward`` assigns gradients, so this is rarely needed)."""
         for p in self.params:
             p.grad[...] = 0
 
+    # --- saving and resuming --------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """Everything needed to resume bit-identically (the parameters themselves excluded).
+
+        Returns
+        -------
+        dict
+            JSON-able scalars -- ``"type"``, ``"lr"``, ``"n_steps"`` and each transform's
+            hyper-parameters and counters as ``"<transform>.<name>"`` (e.g. ``"adam.t"``) --
+            plus ``"arrays"``: a dict ``"<transform>.<name>.<i>" -> ndarray`` (copies) of the
+            per-parameter state, ``i`` being the parameter's position in ``params``.
+        """
+        state: dict[str, Any] = {"type": type(self).__name__, "lr": self._lr,
+                                 "n_steps": self.n_steps}
+        arrays: dict[str, np.ndarray] = {}
+        for t in self.transforms:
+            sub = t.state_dict()
+            for k, v in sub.pop(ARRAYS).items():
+                arrays[f"{t.name}.{k}"] = v
+            for k, v in sub.items():
+                state[f"{t.name}.{k}"] = v
+        state[ARRAYS] = arrays
+        return state
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore a :meth:`state_dict` (arrays are copied in); all or nothing.
+
+        Raises
+        ------
+        ValueError
+            If the state belongs to another optimiser type or chain, or an array has the
+            wrong shape. The optimiser is left unchanged then.
+        """
+        if not isinstance(state, dict):
+            raise TypeError(f"state must be a dict from state_dict(), got {type(state).__name__}")
+        if state.get("type") != type(self).__name__:
+            raise ValueError(f"state is for optimizer type {state.get('type')!r}, "
+                             f"not {type(self).__name__!r}")
+        names = {t.name for t in self.transforms}
+        for key in list(state) + list(state.get(ARRAYS, {})):
+            if key not in _TOP_KEYS and key.split(".", 1)[0] not in names:
+                raise ValueError(f"state entry {key!r} does not match this optimizer's chain "
+                                 f"{[t.name for t in self.transforms]}")
+        backup = self.state_dict()
+        try:
+            self._load(state)
+        except Exception:
+            self._load(backup)
+            raise
+
+    def _load(self, state: dict[str, Any]) -> None:
+        for key in ("lr", "n_steps"):
+            if key not in state:
+                raise ValueError(f"optimizer state is missing the key {key!r}")
+        self.lr = state["lr"]
+        self.n_steps = int(state["n_steps"])
+        arrays = state.get(ARRAYS, {})
+        for t in self.transforms:
+            prefix = t.name + "."
+            sub = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+            sub[ARRAYS] = {k[len(prefix):]: v for k, v in arrays.items()
+                           if k.startswith(prefix)}
+            t.load_state_dict(sub)
+
+    def __repr__(self) -> str:
+        chain = ", ".join(repr(t) for t in self.transforms)
+        return f"{type(self).__name__}(lr={self._lr:g}, {len(self.params)} params, [{chain}])"
+
 
 class SGD(Optimizer):
-    r"""Plain stochastic gradient descent: :math:`W \leftarrow W - \alpha\,\partial J/\partial W`.
+    r"""Stochastic gradient descent with momentum, as ``torch.optim.SGD``.
+
+    With gradient :math:`g_t`, L2 coefficient :math:`\lambda`, momentum :math:`\mu` and
+    dampening :math:`\tau`:
+
+    .. math::
+        d_t = g_t + \lambda p_{t-1}, \qquad
+        b_t = \begin{cases} d_1 & t = 1 \\ \mu b_{t-1} + (1-\tau)\, d_t & t > 1 \end{cases}
+
+    .. math::
+        p_t = p_{t-1} - \alpha\, b_t \quad\text{or, Nesterov,}\quad
+        p_t = p_{t-1} - \alpha\,(d_t + \mu b_t)
+
+    With :math:`\mu = 0` this is plain :math:`p \leftarrow p - \alpha (g + \lambda p)`.
 
     Parameters
     ----------
     params : iterable of Parameter
     lr : float
-        Learning rate :math:`\alpha`.
+        :math:`\alpha > 0`.
+    momentum : float, default 0
+        :math:`\mu \in [0, 1)`.
+    dampening : float, default 0
+        :math:`\tau \in [0, 1]`.
+    nesterov : bool, default False
+        Needs momentum > 0 and dampening = 0.
+    weight_decay : float, default 0
+        L2 coefficient :math:`\lambda \ge 0`, added to the gradient.
+    decay_mask : None, "auto", sequence of bool or callable, keyword-only
+        Which parameters decay: ``None`` all (torch parity), ``"auto"`` each parameter's
+        ``decay`` flag (skips biases and batch-norm parameters), or one bool per parameter, or
+        a function Parameter -> bool.
+    clip_norm, clip_value : float or None, keyword-only
+        Clip the gradient by global norm / by value before anything else (see
+        :func:`~backprop.optim.clip_grad_norm`, :func:`~backprop.optim.clip_grad_value`).
+
+    Examples
+    --------
+    >>> import backprop as bp
+    >>> net = bp.Sequential(bp.Dense(2, 3, rng=0), bp.Tanh(), bp.Dense(3, 1, rng=1))
+    >>> opt = bp.SGD(net.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-4,
+    ...              decay_mask="auto")
+    >>> [t.name for t in opt.transforms]
+    ['weight_decay', 'momentum']
     """
 
-    def __init__(self, params: Iterable[Parameter], lr: float):
-        super().__init__(params, lr)
+    def __init__(self, params: Iterable[Parameter], lr: float, momentum: float = 0.0,
+                 dampening: float = 0.0, nesterov: bool = False, weight_decay: float = 0.0, *,
+                 decay_mask: DecayMask = None, clip_norm: float | None = None,
+                 clip_value: float | None = None):
+        params = as_parameter_list(params)
+        self._momentum = Momentum(momentum, dampening, nesterov)
+        self._decay = AddDecayedWeights(weight_decay, resolve_decay_mask(params, decay_mask))
+        chain = _clipping(clip_norm, clip_value) + [self._decay, self._momentum]
+        super().__init__(params, lr, chain)
 
-    def step(self) -> None:
-        lr = self.lr
-        for p in self.params:
-            p.data -= lr * p.grad
+    @property
+    def momentum(self) -> float:
+        r"""Momentum :math:`\mu`; a schedule (:class:`OneCycleLR`) may cycle it."""
+        return self._momentum.momentum
+
+    @momentum.setter
+    def momentum(self, value: float) -> None:
+        self._momentum.momentum = value
+
+    @property
+    def dampening(self) -> float:
+        return self._momentum.dampening
+
+    @dampening.setter
+    def dampening(self, value: float) -> None:
+        self._momentum.dampening = value
+
+    @property
+    def nesterov(self) -> bool:
+        return self._momentum.nesterov
+
+    @nesterov.setter
+    def nesterov(self, value: bool) -> None:
+        self._momentum.nesterov = value
+
+    @property
+    def weight_decay(self) -> float:
+        return self._decay.weight_decay
+
+    @weight_decay.setter
+    def weight_decay(self, value: float) -> None:
+        self._decay.weight_decay = value
+
+
+class Adam(Optimizer):
+    r"""Adam (Kingma & Ba) with L2 weight decay, as ``torch.optim.Adam``.
+
+    .. math::
+        d_t = g_t + \lambda p_{t-1}, \quad
+        m_t = \beta_1 m_{t-1} + (1-\beta_1) d_t, \quad
+        v_t = \beta_2 v_{t-1} + (1-\beta_2) d_t^2
+
+    .. math::
+        p_t = p_{t-1} - \alpha\, \frac{m_t / (1-\beta_1^t)}{\sqrt{v_t / (1-\beta_2^t)} + \epsilon}
+
+    The decay term :math:`\lambda p` goes through Adam's rescaling, so large-gradient weights
+    decay less -- the reason :class:`AdamW` exists.
+
+    Parameters
+    ----------
+    params : iterable of Parameter
+    lr : float, default 1e-3
+    betas : (float, float), default (0.9, 0.999)
+        :math:`(\beta_1, \beta_2)`, each in :math:`[0, 1)`.
+    eps : float, default 1e-8
+        :math:`\epsilon > 0`, outside the square root (see :class:`ScaleByAdam`).
+    weight_decay : float, default 0
+        L2 coefficient :math:`\lambda \ge 0`.
+    decay_mask, clip_norm, clip_value : keyword-only
+        As in :class:`SGD`.
+    """
+
+    _decoupled = False
+
+    def __init__(self, params: Iterable[Parameter], lr: float = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.0, *, decay_mask: DecayMask = None,
+                 clip_norm: float | None = None, clip_value: float | None = None):
+        params = as_parameter_list(params)
+        b1, b2 = _as_betas(betas)
+        self._adam = ScaleByAdam(b1, b2, eps)
+        self._decay = AddDecayedWeights(weight_decay, resolve_decay_mask(params, decay_mask))
+        if self._decoupled:
+            core = [self._adam, self._decay]
+        else:
+            core = [self._decay, self._adam]
+        super().__init__(params, lr, _clipping(clip_norm, clip_value) + core)
+
+    @property
+    def betas(self) -> tuple[float, float]:
+        r""":math:`(\beta_1, \beta_2)`; :class:`OneCycleLR` may cycle :math:`\beta_1`."""
+        return (self._adam.b1, self._adam.b2)
+
+    @betas.setter
+    def betas(self, value: tuple[float, float]) -> None:
+        b1, b2 = _as_betas(value)
+        self._adam.b1, self._adam.b2 = b1, b2
+
+    @property
+    def eps(self) -> float:
+        return self._adam.eps
+
+    @eps.setter
+    def eps(self, value: float) -> None:
+        self._adam.eps = value
+
+    @property
+    def weight_decay(self) -> float:
+        return self._decay.weight_decay
+
+    @weight_decay.setter
+    def weight_decay(self, value: float) -> None:
+        self._decay.weight_decay = value
+
+
+class AdamW(Adam):
+    r"""Adam with decoupled weight decay (Loshchilov & Hutter), as ``torch.optim.AdamW``.
+
+    .. math::
+        m_t, v_t \text{ as in Adam with } d_t = g_t, \qquad
+        p_t = p_{t-1} - \alpha\lambda\, p_{t-1}
+              - \alpha\, \frac{m_t / (1-\beta_1^t)}{\sqrt{v_t / (1-\beta_2^t)} + \epsilon}
+
+    i.e. PyTorch's :math:`p \leftarrow p(1 - \alpha\lambda)` followed by the Adam step, written
+    as the chain Adam -> :class:`AddDecayedWeights` -> scale by :math:`-\alpha`. The decay
+    bypasses Adam's rescaling, so every weight shrinks by the same factor.
+
+    Parameters
+    ----------
+    params : iterable of Parameter
+    lr : float, default 1e-3
+    betas : (float, float), default (0.9, 0.999)
+    eps : float, default 1e-8
+    weight_decay : float, default 1e-2
+        :math:`\lambda \ge 0` (PyTorch's default is not zero here).
+    decay_mask, clip_norm, clip_value : keyword-only
+        As in :class:`SGD`.
+    """
+
+    _decoupled = True
+
+    def __init__(self, params: Iterable[Parameter], lr: float = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 1e-2, *, decay_mask: DecayMask = None,
+                 clip_norm: float | None = None, clip_value: float | None = None):
+        super().__init__(params, lr, betas, eps, weight_decay, decay_mask=decay_mask,
+                         clip_norm=clip_norm, clip_value=clip_value)
+
+
+def _as_betas(betas: Any) -> tuple[float, float]:
+    try:
+        b1, b2 = betas
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}") from exc
+    # both checked before either is stored, so a bad pair leaves the optimiser unchanged
+    return check_range("beta1", b1, 0.0, 1.0), check_range("beta2", b2, 0.0, 1.0)

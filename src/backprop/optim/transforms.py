@@ -1,0 +1,595 @@
+r"""The small pieces every optimiser is built from.
+
+An optimiser step works on a list of **update arrays** ``u_i``, one per parameter ``p_i``, that
+starts as a copy of the gradients :math:`g_i = \partial J / \partial p_i`. Each transform rewrites
+the ``u_i`` in place, in a fixed order, and the optimiser finally applies
+:math:`p_i \leftarrow p_i - \alpha\, u_i` -- the one place where parameters change::
+
+    clip (value, then global norm) -> L2 decay -> momentum / Adam -> [decoupled decay] -> -lr
+
+Every transform
+
+* keeps its own state (momentum buffers, Adam moments), allocated **once** in :meth:`init` (or on
+  first use) and then updated in place with ``out=``; per-step scratch space is one shared flat
+  buffer viewed per parameter, so a step allocates no array temporaries;
+* has its update rule written as math in its docstring;
+* exposes its hyper-parameters as validated attributes (schedules change them between steps);
+* saves and restores its state through :meth:`Transform.state_dict` /
+  :meth:`Transform.load_state_dict` (JSON-able scalars plus arrays, see there).
+
+Where libraries differ
+----------------------
+* **Momentum** (:class:`Momentum`): PyTorch's form
+  :math:`b \leftarrow \mu b + (1-\tau) g,\; p \leftarrow p - \alpha b`, not Sutskever's
+  :math:`v \leftarrow \mu v - \alpha g,\; p \leftarrow p + v`. Both agree while :math:`\alpha`
+  is constant; when a schedule changes :math:`\alpha`, PyTorch's form applies the new rate to the
+  whole buffer at once, Sutskever's lets old velocity keep the old rate. We follow PyTorch for
+  exact parity with ``torch.optim.SGD`` and so that schedules act immediately.
+* **Adam's** :math:`\epsilon` (:class:`ScaleByAdam`): outside the square root and added *after*
+  bias correction, :math:`\hat m / (\sqrt{\hat v} + \epsilon)`, as PyTorch and optax do. The
+  Adam paper's efficient form (used by TensorFlow/Keras) adds an un-corrected
+  :math:`\hat\epsilon` to :math:`\sqrt{v_t}`, which is a slightly different, step-dependent
+  effective :math:`\epsilon`.
+* **Weight decay** (:class:`AddDecayedWeights`): one piece, :math:`u \leftarrow u + \lambda p`,
+  whose *position* in the chain decides its meaning. Placed before momentum/Adam it is L2
+  regularisation (the penalty's gradient :math:`\lambda p` is added to :math:`g` and then
+  rescaled by Adam's preconditioner) -- ``torch.optim.SGD`` / ``Adam``'s ``weight_decay``. Placed
+  after Adam it is decoupled decay (Loshchilov & Hutter), :math:`p \leftarrow p - \alpha\lambda p`
+  untouched by the preconditioner -- ``torch.optim.AdamW`` and optax's ``adamw`` chain.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .._checks import check_non_negative, check_positive, check_range
+
+#: state dictionaries hold JSON-able scalars plus a name -> ndarray dictionary under this key
+ARRAYS = "arrays"
+
+
+def global_norm(arrays: Sequence[np.ndarray]) -> float:
+    r"""Euclidean norm of all arrays seen as one long vector.
+
+    .. math:: \|u\| = \sqrt{\textstyle\sum_i \sum_k u_{i,k}^2}
+
+    Parameters
+    ----------
+    arrays : sequence of ndarray (any shapes)
+
+    Returns
+    -------
+    float
+        The norm (``0.0`` for an empty sequence).
+    """
+    total = 0.0
+    for a in arrays:
+        flat = a.ravel()  # a view for contiguous arrays: no copy
+        total += float(np.dot(flat, flat))
+    return math.sqrt(total)
+
+
+def clip_arrays_by_norm(arrays: Sequence[np.ndarray], max_norm: float) -> float:
+    r"""Rescale ``arrays`` in place so their global norm is at most ``max_norm``.
+
+    .. math::
+        c = \frac{\text{max\_norm}}{\|u\| + 10^{-6}}, \qquad
+        u \leftarrow u \cdot c \quad \text{if } c < 1
+
+    This is exactly ``torch.nn.utils.clip_grad_norm_``'s rule (its ``clamp(c, max=1)``): the
+    :math:`10^{-6}` keeps the division finite for a zero gradient, and a non-finite norm gives
+    :math:`c = 0` or NaN and is applied as PyTorch does, so the problem shows up in the
+    parameters instead of being hidden.
+
+    Returns
+    -------
+    float
+        The global norm **before** clipping.
+    """
+    norm = global_norm(arrays)
+    coef = max_norm / (norm + 1e-6)
+    if not coef >= 1.0:  # also true for NaN, as torch's clamp(max=1) keeps NaN
+        for a in arrays:
+            np.multiply(a, coef, out=a)
+    return norm
+
+
+def clip_arrays_by_value(arrays: Sequence[np.ndarray], clip_value: float) -> None:
+    r"""Clamp every entry in place: :math:`u \leftarrow \min(\max(u, -c), c)`."""
+    for a in arrays:
+        np.clip(a, -clip_value, clip_value, out=a)
+
+
+class _Scratch:
+    """One flat buffer per dtype, viewed with each parameter's shape.
+
+    Transforms need a temporary the size of one parameter at a time; sharing one buffer of the
+    largest size keeps memory at one parameter's worth and avoids per-step allocations.
+    """
+
+    def __init__(self, params: Sequence[np.ndarray]):
+        sizes: dict[np.dtype, int] = {}
+        for p in params:
+            sizes[p.dtype] = max(sizes.get(p.dtype, 0), p.size)
+        flat = {dt: np.empty(n, dtype=dt) for dt, n in sizes.items()}
+        self.views = [flat[p.dtype][:p.size].reshape(p.shape) for p in params]
+
+
+class Transform:
+    """Base class: an in-place rewrite of the update arrays, with its own state.
+
+    Subclasses set :attr:`name` (unique within a chain; used as the prefix of its keys in the
+    optimiser's state dictionary) and implement :meth:`update`.
+    """
+
+    name = "transform"
+    #: names of the hyper-parameters saved in state_dict (attributes of the transform)
+    hyper: tuple[str, ...] = ()
+
+    def init(self, params: Sequence[np.ndarray]) -> None:
+        """Allocate state for parameters with the shapes and dtypes of ``params``."""
+        self._shapes = [(p.shape, p.dtype) for p in params]
+
+    def update(self, updates: list[np.ndarray], params: list[np.ndarray]) -> None:
+        """Rewrite ``updates`` in place; ``params`` are read, never written."""
+        raise NotImplementedError  # pragma: no cover - abstract
+
+    # --- state ----------------------------------------------------------------------------
+    def _state_scalars(self) -> dict[str, Any]:
+        return {}
+
+    def _state_arrays(self) -> dict[str, np.ndarray]:
+        return {}
+
+    def _load_state(self, scalars: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        """Restore the non-hyper-parameter state (subclasses with state override this)."""
+
+    def state_dict(self) -> dict[str, Any]:
+        """Hyper-parameters and state: JSON-able scalars, plus copies of arrays under ``"arrays"``.
+
+        Returns
+        -------
+        dict
+            ``{name: scalar or list, ..., "arrays": {name: ndarray}}``. The arrays are copies,
+            so continuing to train does not change a saved state.
+        """
+        state: dict[str, Any] = {k: _jsonable(getattr(self, k)) for k in self.hyper}
+        state.update(self._state_scalars())
+        state[ARRAYS] = {k: v.copy() for k, v in self._state_arrays().items()}
+        return state
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore what :meth:`state_dict` returned; arrays are copied into the own buffers."""
+        arrays = state.get(ARRAYS, {})
+        for k in self.hyper:
+            if k not in state:
+                raise ValueError(f"{self.name} state is missing the key {k!r}")
+        self._set_hyper(state)
+        self._load_state(state, arrays)
+
+    def _set_hyper(self, state: dict[str, Any]) -> None:
+        for k in self.hyper:
+            setattr(self, k, state[k])  # the property setters validate
+
+    def _load_arrays(self, prefix: str, arrays: dict[str, np.ndarray],
+                     into: list[np.ndarray]) -> None:
+        """Copy ``arrays[f"{prefix}.{i}"]`` into ``into[i]`` after checking every shape."""
+        for i, target in enumerate(into):
+            key = f"{prefix}.{i}"
+            if key not in arrays:
+                raise ValueError(f"{self.name} state is missing the array {key!r}")
+            src = np.asarray(arrays[key])
+            if src.shape != target.shape:
+                raise ValueError(f"{self.name} state array {key!r} has shape {src.shape}, "
+                                 f"expected {target.shape}")
+        for i, target in enumerate(into):
+            np.copyto(target, arrays[f"{prefix}.{i}"], casting="same_kind")
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={getattr(self, k)!r}" for k in self.hyper if k != "mask")
+        return f"{type(self).__name__}({args})"
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+class ClipByValue(Transform):
+    r"""Clamp each update entry to :math:`[-c, c]`.
+
+    .. math:: u \leftarrow \min(\max(u, -c),\, c)
+
+    The same rule as ``torch.nn.utils.clip_grad_value_``.
+
+    Parameters
+    ----------
+    clip_value : float
+        :math:`c > 0`.
+    """
+
+    name = "clip_value"
+    hyper = ("clip_value",)
+
+    def __init__(self, clip_value: float):
+        self.clip_value = clip_value
+
+    @property
+    def clip_value(self) -> float:
+        return self._clip_value
+
+    @clip_value.setter
+    def clip_value(self, value: float) -> None:
+        self._clip_value = check_positive("clip_value", value)
+
+    def update(self, updates: list[np.ndarray], params: list[np.ndarray]) -> None:
+        clip_arrays_by_value(updates, self._clip_value)
+
+
+class ClipByGlobalNorm(Transform):
+    r"""Rescale all updates together when their global norm exceeds ``max_norm``.
+
+    .. math::
+        \|u\| = \sqrt{\textstyle\sum_i \|u_i\|^2}, \qquad
+        c = \frac{\text{max\_norm}}{\|u\| + 10^{-6}}, \qquad
+        u_i \leftarrow c\, u_i \text{ for all } i \quad \text{if } c < 1
+
+    The same rule as ``torch.nn.utils.clip_grad_norm_``; the direction of the step is kept.
+
+    Parameters
+    ----------
+    max_norm : float
+        Largest allowed global norm (> 0).
+
+    Attributes
+    ----------
+    last_norm : float or None
+        The global norm before clipping, from the last :meth:`update` (for monitoring).
+    """
+
+    name = "clip_norm"
+    hyper = ("max_norm",)
+
+    def __init__(self, max_norm: float):
+        self.max_norm = max_norm
+        self.last_norm: float | None = None
+
+    @property
+    def max_norm(self) -> float:
+        return self._max_norm
+
+    @max_norm.setter
+    def max_norm(self, value: float) -> None:
+        self._max_norm = check_positive("max_norm", value)
+
+    def update(self, updates: list[np.ndarray], params: list[np.ndarray]) -> None:
+        self.last_norm = clip_arrays_by_norm(updates, self._max_norm)
+
+
+class AddDecayedWeights(Transform):
+    r"""Weight decay: add :math:`\lambda p` to the update of every masked-in parameter.
+
+    .. math:: u_i \leftarrow u_i + \lambda\, m_i\, p_i, \qquad m_i \in \{0, 1\}
+
+    Before momentum/Adam this is **L2 regularisation** (the gradient of
+    :math:`\tfrac{\lambda}{2}\|p\|^2`), as ``weight_decay`` in ``torch.optim.SGD`` and
+    ``torch.optim.Adam``. After Adam it is **decoupled decay**: with the final
+    :math:`p \leftarrow p - \alpha u` it gives :math:`p \leftarrow p - \alpha\lambda p - \alpha\,
+    \text{Adam}(g)`, which is ``torch.optim.AdamW``'s :math:`p \leftarrow p(1 - \alpha\lambda)`
+    followed by the Adam step. The decay is scaled by the *current* learning rate either way, so a
+    schedule shrinks it too (PyTorch's behaviour).
+
+    Parameters
+    ----------
+    weight_decay : float
+        :math:`\lambda \ge 0`; 0 makes the transform a no-op.
+    mask : sequence of bool or None
+        :math:`m_i`: which parameters decay; ``None`` means all. Biases and batch-norm scales
+        are usually left out (``decay_mask="auto"`` in the optimisers).
+    """
+
+    name = "weight_decay"
+    hyper = ("weight_decay", "mask")
+
+    def __init__(self, weight_decay: float, mask: Sequence[bool] | None = None):
+        self.weight_decay = weight_decay
+        self._mask = None if mask is None else _as_mask(mask)
+
+    @property
+    def weight_decay(self) -> float:
+        return self._weight_decay
+
+    @weight_decay.setter
+    def weight_decay(self, value: float) -> None:
+        self._weight_decay = check_non_negative("weight_decay", value)
+
+    @property
+    def mask(self) -> list[bool] | None:
+        return None if self._mask is None else list(self._mask)
+
+    @mask.setter
+    def mask(self, value: Sequence[bool] | None) -> None:
+        mask = None if value is None else _as_mask(value)
+        if mask is not None and hasattr(self, "_shapes") and len(mask) != len(self._shapes):
+            raise ValueError(f"weight-decay mask has {len(mask)} entries for "
+                             f"{len(self._shapes)} parameters")
+        self._mask = mask
+
+    def init(self, params: Sequence[np.ndarray]) -> None:
+        if self._mask is not None and len(self._mask) != len(params):
+            raise ValueError(f"weight-decay mask has {len(self._mask)} entries for "
+                             f"{len(params)} parameters")
+        super().init(params)
+        self._scratch = _Scratch(params).views
+
+    def update(self, updates: list[np.ndarray], params: list[np.ndarray]) -> None:
+        wd = self._weight_decay
+        if wd == 0.0:
+            return
+        mask = self._mask
+        for i, (u, p) in enumerate(zip(updates, params, strict=True)):
+            if mask is None or mask[i]:
+                s = self._scratch[i]
+                np.multiply(p, wd, out=s)
+                u += s
+
+
+def _as_mask(mask: Sequence[bool]) -> tuple[bool, ...]:
+    out = []
+    for i, m in enumerate(mask):
+        if not isinstance(m, (bool, np.bool_)):
+            raise TypeError(f"weight-decay mask entries must be bool, got {m!r} at index {i}")
+        out.append(bool(m))
+    return tuple(out)
+
+
+class Momentum(Transform):
+    r"""Heavy-ball momentum in PyTorch's form (optionally Nesterov).
+
+    With :math:`g_t` the incoming update, :math:`\mu` the momentum and :math:`\tau` the dampening:
+
+    .. math::
+        b_1 = g_1, \qquad b_t = \mu\, b_{t-1} + (1 - \tau)\, g_t \quad (t > 1)
+
+    .. math::
+        u_t = b_t \quad\text{(classical)}, \qquad u_t = g_t + \mu\, b_t \quad\text{(Nesterov)}
+
+    The first buffer is the plain gradient, without the :math:`(1-\tau)` factor -- PyTorch's
+    rule, kept for parity. Nesterov's look-ahead is written, as in PyTorch and Keras, in terms of
+    the current parameters (Sutskever et al.'s reformulation) so no extra evaluation is needed.
+    With :math:`\mu = 0` the transform does nothing and keeps no buffer; the buffer starts (with
+    :math:`b = g`) at the first step where :math:`\mu > 0`, which is how PyTorch behaves when a
+    schedule turns momentum on.
+
+    Parameters
+    ----------
+    momentum : float
+        :math:`\mu \in [0, 1)`.
+    dampening : float
+        :math:`\tau \in [0, 1]`.
+    nesterov : bool
+        Nesterov momentum; needs :math:`\mu > 0` and :math:`\tau = 0` (PyTorch's rule).
+    """
+
+    name = "momentum"
+    hyper = ("momentum", "dampening", "nesterov")
+
+    def __init__(self, momentum: float = 0.0, dampening: float = 0.0, nesterov: bool = False):
+        self._nesterov = False
+        self.momentum = momentum
+        self.dampening = dampening
+        self.nesterov = nesterov
+        self._bufs: list[np.ndarray] | None = None
+
+    @property
+    def momentum(self) -> float:
+        return self._momentum
+
+    @momentum.setter
+    def momentum(self, value: float) -> None:
+        value = check_range("momentum", value, 0.0, 1.0)
+        if self._nesterov and value == 0.0:
+            raise ValueError("nesterov=True requires momentum > 0, got momentum=0")
+        self._momentum = value
+
+    @property
+    def dampening(self) -> float:
+        return self._dampening
+
+    @dampening.setter
+    def dampening(self, value: float) -> None:
+        value = check_range("dampening", value, 0.0, 1.0, high_open=False)
+        if self._nesterov and value != 0.0:
+            raise ValueError(f"nesterov=True requires dampening = 0, got dampening={value:g}")
+        self._dampening = value
+
+    @property
+    def nesterov(self) -> bool:
+        return self._nesterov
+
+    @nesterov.setter
+    def nesterov(self, value: bool) -> None:
+        if not isinstance(value, (bool, np.bool_)):
+            raise TypeError(f"nesterov must be True or False, got {value!r}")
+        if value and (self._momentum == 0.0 or self._dampening != 0.0):
+            raise ValueError("nesterov=True requires momentum > 0 and dampening = 0, got "
+                             f"momentum={self._momentum:g}, dampening={self._dampening:g}")
+        self._nesterov = bool(value)
+
+    def init(self, params: Sequence[np.ndarray]) -> None:
+        super().init(params)
+        self._bufs = None
+        self._scratch: list[np.ndarray] | None = None
+
+    def _allocate(self) -> list[np.ndarray]:
+        self._bufs = [np.zeros(shape, dtype=dt) for shape, dt in self._shapes]
+        self._scratch = _Scratch(self._bufs).views
+        return self._bufs
+
+    def update(self, updates: list[np.ndarray], params: list[np.ndarray]) -> None:
+        mu = self._momentum
+        if mu == 0.0:
+            return
+        first = self._bufs is None
+        bufs = self._allocate() if first else self._bufs
+        keep = 1.0 - self._dampening
+        for i, (u, buf) in enumerate(zip(updates, bufs, strict=True)):
+            s = self._scratch[i]
+            if first:
+                np.copyto(buf, u)
+                if not self._nesterov:
+                    continue  # u already equals the new buffer
+            else:
+                buf *= mu
+                if keep == 1.0:
+                    buf += u
+                else:
+                    np.multiply(u, keep, out=s)
+                    buf += s
+            if self._nesterov:
+                np.multiply(buf, mu, out=s)
+                u += s
+            else:
+                np.copyto(u, buf)
+
+    def _set_hyper(self, state: dict[str, Any]) -> None:
+        # nesterov constrains the other two: switch it off first so any valid triple loads
+        self._nesterov = False
+        super()._set_hyper(state)
+
+    def _state_scalars(self) -> dict[str, Any]:
+        return {"started": self._bufs is not None}
+
+    def _state_arrays(self) -> dict[str, np.ndarray]:
+        if self._bufs is None:
+            return {}
+        return {f"buf.{i}": b for i, b in enumerate(self._bufs)}
+
+    def _load_state(self, scalars: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        if "started" not in scalars:
+            raise ValueError("momentum state is missing the key 'started'")
+        if not scalars["started"]:
+            self._bufs = None
+            return
+        bufs = self._bufs if self._bufs is not None else [
+            np.zeros(shape, dtype=dt) for shape, dt in self._shapes]
+        self._load_arrays("buf", arrays, bufs)
+        if self._bufs is None:
+            self._bufs = bufs
+            self._scratch = _Scratch(bufs).views
+
+
+class ScaleByAdam(Transform):
+    r"""Adam's moment estimates with bias correction (Kingma & Ba), in PyTorch's arithmetic.
+
+    At step :math:`t = 1, 2, \dots`, for incoming update :math:`g_t`:
+
+    .. math::
+        m_t = \beta_1 m_{t-1} + (1 - \beta_1)\, g_t, \qquad
+        v_t = \beta_2 v_{t-1} + (1 - \beta_2)\, g_t^2, \qquad m_0 = v_0 = 0
+
+    .. math::
+        \hat m_t = \frac{m_t}{1 - \beta_1^t}, \qquad
+        \hat v_t = \frac{v_t}{1 - \beta_2^t}, \qquad
+        u_t = \frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}
+
+    :math:`\epsilon` sits outside the square root, after bias correction (PyTorch, optax); see the
+    module notes for the TensorFlow variant. The bias corrections use the *current*
+    :math:`\beta_1, \beta_2` (a schedule such as :class:`~backprop.optim.OneCycleLR` may cycle
+    :math:`\beta_1`), as PyTorch does.
+
+    Parameters
+    ----------
+    b1, b2 : float
+        :math:`\beta_1, \beta_2 \in [0, 1)`.
+    eps : float
+        :math:`\epsilon > 0`.
+
+    Attributes
+    ----------
+    t : int
+        Number of steps taken.
+    """
+
+    name = "adam"
+    hyper = ("b1", "b2", "eps")
+
+    def __init__(self, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8):
+        self.b1 = b1
+        self.b2 = b2
+        self.eps = eps
+        self.t = 0
+
+    @property
+    def b1(self) -> float:
+        return self._b1
+
+    @b1.setter
+    def b1(self, value: float) -> None:
+        self._b1 = check_range("beta1", value, 0.0, 1.0)
+
+    @property
+    def b2(self) -> float:
+        return self._b2
+
+    @b2.setter
+    def b2(self, value: float) -> None:
+        self._b2 = check_range("beta2", value, 0.0, 1.0)
+
+    @property
+    def eps(self) -> float:
+        return self._eps
+
+    @eps.setter
+    def eps(self, value: float) -> None:
+        self._eps = check_positive("eps", value)
+
+    def init(self, params: Sequence[np.ndarray]) -> None:
+        super().init(params)
+        self.m = [np.zeros(p.shape, dtype=p.dtype) for p in params]
+        self.v = [np.zeros(p.shape, dtype=p.dtype) for p in params]
+        self._scratch = _Scratch(params).views
+        self.t = 0
+
+    def update(self, updates: list[np.ndarray], params: list[np.ndarray]) -> None:
+        self.t += 1
+        b1, b2, eps = self._b1, self._b2, self._eps
+        bc1 = 1.0 - b1 ** self.t
+        bc2_sqrt = (1.0 - b2 ** self.t) ** 0.5
+        for u, m, v, s in zip(updates, self.m, self.v, self._scratch, strict=True):
+            # m += (1 - b1) (g - m): the same value as b1 m + (1 - b1) g, in torch's lerp form
+            np.subtract(u, m, out=s)
+            s *= 1.0 - b1
+            m += s
+            # v = b2 v + (1 - b2) g^2
+            np.multiply(u, u, out=s)
+            s *= 1.0 - b2
+            v *= b2
+            v += s
+            # u = (m / bc1) / (sqrt(v) / sqrt(bc2) + eps); g is no longer needed, u is reused
+            np.sqrt(v, out=u)
+            u /= bc2_sqrt
+            u += eps
+            np.divide(m, u, out=u)
+            u /= bc1
+
+    def _state_scalars(self) -> dict[str, Any]:
+        return {"t": self.t}
+
+    def _state_arrays(self) -> dict[str, np.ndarray]:
+        out = {f"exp_avg.{i}": a for i, a in enumerate(self.m)}
+        out.update({f"exp_avg_sq.{i}": a for i, a in enumerate(self.v)})
+        return out
+
+    def _load_state(self, scalars: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        t = scalars.get("t")
+        if isinstance(t, bool) or not isinstance(t, (int, np.integer)) or t < 0:
+            raise ValueError(f"adam state 't' must be an integer >= 0, got {t!r}")
+        self._load_arrays("exp_avg", arrays, self.m)
+        self._load_arrays("exp_avg_sq", arrays, self.v)
+        self.t = int(t)
