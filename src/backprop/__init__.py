@@ -7,7 +7,7 @@ Architecture: ``layers``, ``losses``, ``init`` and ``optim`` depend on NumPy onl
 ``callbacks`` and ``io`` compose them; ``gradcheck`` and ``trace`` only observe the engine.
 """
 
-from . import data, datasets, init, io, optim
+from . import data, datasets, diagnostics, init, io, labs, optim
 from .callbacks import Callback, EarlyStopping, LambdaCallback
 from .data import (
     BatchIterator,
@@ -69,7 +69,7 @@ __all__ = [
     "StepLR", "clip_grad_norm", "clip_grad_value",
     # training
     "Callback", "Diagnostics", "EarlyStopping", "GradientWarning", "History", "LambdaCallback",
-    "TrainingDivergedWarning",
+    "TrainingDivergedWarning", "diagnostics", "labs",
     "evaluate", "fit", "predict", "predict_proba",
     # data
     "BatchIterator", "RandomShift", "Standardizer", "check_Xy", "data", "datasets",
