@@ -731,3 +731,13 @@ def test_load_dataset_errors(tmp_path):
 def test_public_names_are_exported():
     for name in data.__all__:
         assert hasattr(data, name)
+
+
+def test_global_standardizer_uses_one_mean_and_std():
+    X = np.random.default_rng(0).random((50, 6)) * np.arange(1, 7)
+    st = Standardizer(per_feature=False).fit(X)
+    np.testing.assert_allclose(st.mean_, np.full(6, X.mean()))
+    np.testing.assert_allclose(st.scale_, np.full(6, X.std()))
+    Z = st.transform(X)
+    assert abs(Z.mean()) < 1e-12 and abs(Z.std() - 1) < 1e-12
+    assert np.ptp(Z.std(axis=0)) > 0.1  # columns keep their relative spread

@@ -307,3 +307,24 @@ def test_fit_rejects_a_bad_diagnostics_value():
     X, y = _data()
     with pytest.raises(TypeError, match="diagnostics must be True, False or a Diagnostics"):
         _quiet_fit(_small_net(), X, y, epochs=1, diagnostics="yes")
+
+
+def test_resumed_run_continues_the_records_and_remembers_its_warnings(tmp_path):
+    X, y = bp.datasets.circles(64, rng=0)
+    ckpt = tmp_path / "ckpt.npz"
+
+    def run(epochs, resume=None):
+        net = _deep_sigmoid()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            h = _quiet_fit(net, X, y, epochs=epochs, batch_size=32, checkpoint=ckpt,
+                           resume=resume, optimizer=bp.SGD(net.parameters(), lr=0.1),
+                           diagnostics=Diagnostics())
+        return h, [str(w.message) for w in caught if issubclass(w.category, GradientWarning)]
+
+    full, _ = run(4)
+    first, warned_first = run(2)
+    resumed, warned_again = run(4, resume=ckpt)
+    assert [r["step"] for r in resumed.diagnostics["records"]] == [1, 2, 4, 6, 8]
+    assert resumed.diagnostics == full.diagnostics
+    assert warned_first and not warned_again  # each layer's warning was already given

@@ -197,9 +197,11 @@ def test_cli_errors(capsys):
         parse(["fourier"])
     assert exc.value.code == 2
     assert "invalid choice: 'fourier'" in capsys.readouterr().err
-    assert cli_lab.run(argparse.Namespace(lab_name="fourier")) == 2
-    assert "unknown lab 'fourier'; known: optimizers, vanishing" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="unknown lab 'fourier'; known: optimizers, vanishing"):
+        cli_lab.run(argparse.Namespace(lab_name="fourier"))
+    with pytest.raises(ValueError, match="depth must be >= 8 hidden layers"):
+        cli_lab.run(parse(["vanishing", "--depth", "4", "--no-plot"]))
     assert cli_lab.main(["vanishing", "--depth", "4", "--no-plot"]) == 2
-    assert "depth must be >= 8 hidden layers" in capsys.readouterr().err
+    assert "backprop lab: error: depth must be >= 8 hidden layers" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         parse(["vanishing", "--lang", "de"])

@@ -52,6 +52,8 @@ from .optim import (
     clip_grad_norm,
     clip_grad_value,
 )
+from .spec import Spec, SpecError, load_spec, spec_to_dict
+from .trace import LayerTrace, Trace, trace
 from .train import History, TrainingDivergedWarning, evaluate, fit, predict, predict_proba
 
 __version__ = "0.1.0"
@@ -64,9 +66,9 @@ __all__ = [
     # losses
     "BinaryCrossEntropy", "Loss", "SoftmaxCrossEntropy", "SquaredError",
     # optimisers
-    "SGD", "Optimizer", "optim",
-    "Adam", "AdamW", "CosineAnnealingLR", "ExponentialLR", "OneCycleLR", "ReduceLROnPlateau",
-    "StepLR", "clip_grad_norm", "clip_grad_value",
+    "SGD", "Adam", "AdamW", "Optimizer", "clip_grad_norm", "clip_grad_value", "optim",
+    # schedules
+    "CosineAnnealingLR", "ExponentialLR", "OneCycleLR", "ReduceLROnPlateau", "StepLR",
     # training
     "Callback", "Diagnostics", "EarlyStopping", "GradientWarning", "History", "LambdaCallback",
     "TrainingDivergedWarning", "diagnostics", "labs",
@@ -76,6 +78,7 @@ __all__ = [
     "load_dataset", "load_mnist", "one_hot", "random_shift", "train_val_split",
     # files
     "io", "load", "save",
-    # checking
+    # checking and explaining
     "GradcheckReport", "gradcheck", "init", "numerical_gradient",
+    "LayerTrace", "Spec", "SpecError", "Trace", "load_spec", "spec_to_dict", "trace",
 ]

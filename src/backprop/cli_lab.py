@@ -65,12 +65,18 @@ def _plots_available() -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the lab named in ``args``; returns the exit status (0 ok, 2 bad arguments)."""
+    """Run the lab named in ``args`` and print its results; returns 0.
+
+    Raises
+    ------
+    ValueError
+        For an unknown lab or a bad setting (``--depth 4``), with a one-line message naming the
+        value; the main command turns it into ``backprop: error: ...`` and exit status 2.
+    """
     name = getattr(args, DEST, None)
     if name not in labs.LABS:
         known = ", ".join(sorted(labs.LABS))
-        print(f"error: unknown lab {name!r}; known: {known}", file=sys.stderr)
-        return 2
+        raise ValueError(f"unknown lab {name!r}; known: {known}")
     out: Any = None if getattr(args, "no_plot", False) else args.out
     if out is not None and not _plots_available():
         print("note: matplotlib is not installed, so no PNG is written "
@@ -79,11 +85,7 @@ def run(args: argparse.Namespace) -> int:
     kwargs: dict[str, Any] = {"seed": args.seed, "out": out, "epochs": args.epochs}
     if name == "vanishing":
         kwargs.update(depth=args.depth, lang=args.lang)
-    try:
-        result = labs.LABS[name](**kwargs)
-    except (ValueError, TypeError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    result = labs.LABS[name](**kwargs)
     print(result.table)
     print()
     print(textwrap.fill(result.reading, width=100))
@@ -94,11 +96,19 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Stand-alone entry point: ``python -m backprop.cli_lab vanishing --depth 12``."""
+    """Stand-alone entry point: ``python -m backprop.cli_lab vanishing --depth 12``.
+
+    Bad settings are reported as one line on stderr with exit status 2.
+    """
     parser = argparse.ArgumentParser(prog="backprop lab",
                                      description="Run a lab: see inside training.")
     add_arguments(parser)
-    return run(parser.parse_args(argv))
+    args = parser.parse_args(argv)
+    try:
+        return run(args)
+    except (ValueError, TypeError) as exc:
+        print(f"{parser.prog}: error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

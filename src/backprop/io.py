@@ -203,8 +203,11 @@ def save(path: str | os.PathLike, net: Sequential, *, extra: dict[str, Any] | No
     -------
     Path
     """
+    extra = dict(extra or {})
+    if "loss" not in extra and getattr(net, "loss_", None) is not None:
+        extra["loss"] = net.loss_.name  # so the loaded model predicts labels/probabilities
     meta = {"format": FORMAT, "kind": "model", "version": VERSION, "layers": describe(net),
-            "training": bool(net.training), "extra": extra or {}}
+            "training": bool(net.training), "extra": extra}
     try:
         json.dumps(meta)
     except TypeError as exc:
@@ -219,7 +222,8 @@ def save(path: str | os.PathLike, net: Sequential, *, extra: dict[str, Any] | No
 def load(path: str | os.PathLike, *, with_extra: bool = False) -> Any:
     """Load a model saved by :func:`save`.
 
-    Returns the :class:`~backprop.Sequential` network in evaluation mode, or
+    Returns the :class:`~backprop.Sequential` network in evaluation mode (with ``net.loss_`` set
+    when the file names the loss it was trained with, so ``predict`` gives labels), or
     ``(net, extra, arrays)`` when ``with_extra=True`` (``extra`` is the JSON metadata, ``arrays``
     the additional arrays).
     """
@@ -229,6 +233,12 @@ def load(path: str | os.PathLike, *, with_extra: bool = False) -> Any:
     net = build(meta["layers"])
     _load_state(net, arrays, path)
     net.eval()
+    loss_name = meta.get("extra", {}).get("loss")
+    if isinstance(loss_name, str):
+        from .losses import LOSSES, get_loss
+
+        if loss_name in LOSSES:
+            net.loss_ = get_loss(loss_name)
     if with_extra:
         extra_arrays = {k[len("array/"):]: v for k, v in arrays.items() if k.startswith("array/")}
         return net, meta.get("extra", {}), extra_arrays

@@ -263,7 +263,8 @@ def _rng_layers(net: Sequential) -> list[tuple[int, Layer]]:
 def save_checkpoint(path: str | Path, state: TrainState, *, iterator: Any, schedule: Any,
                     callbacks: list[Callback], extra: dict[str, Any] | None = None) -> None:
     """Write everything needed to continue training bit-identically (atomic)."""
-    opt_meta, opt_arrays = state.optimizer.state_dict()
+    opt_meta = dict(state.optimizer.state_dict())
+    opt_arrays = opt_meta.pop("arrays", {})
     arrays = {f"param/{p.name}": p.data for p in state.net.parameters()}
     arrays.update({f"buffer/{k}": v for k, v in state.net.buffers().items()})
     arrays.update({f"optim/{k}": v for k, v in opt_arrays.items()})
@@ -300,7 +301,7 @@ def _restore_checkpoint(path: str | Path, state: TrainState, *, iterator: Any, s
     if meta["optimizer"]["type"] != type(state.optimizer).__name__:
         raise ValueError(f"{path}: checkpoint was made with {meta['optimizer']['type']}, "
                          f"resuming with {type(state.optimizer).__name__}")
-    state.optimizer.load_state_dict(meta["optimizer"]["state"], opt_arrays)
+    state.optimizer.load_state_dict({**meta["optimizer"]["state"], "arrays": opt_arrays})
     if schedule is not None and meta.get("schedule") is not None:
         schedule.load_state_dict(meta["schedule"]["state"])
     iterator.set_state(meta["iterator"])
@@ -453,6 +454,9 @@ def fit(net: Sequential, X: Any, y: Any, *, loss: Loss | str, optimizer: Any,
 
     for cb in callbacks:
         cb.on_train_begin(state)
+    # Overflow inside a diverging step is reported once, by the guard, not as NumPy warnings.
+    errstate = np.errstate(over="ignore", invalid="ignore")
+    errstate.__enter__()
     try:
         while state.epoch < epochs and not state.stop:
             state.epoch += 1
@@ -532,6 +536,7 @@ def fit(net: Sequential, X: Any, y: Any, *, loss: Loss | str, optimizer: Any,
                              f"holds epoch {_last_saved_epoch(state, checkpoint_every)}")
         state.history.interrupted = True
     finally:
+        errstate.__exit__(None, None, None)
         net.train()
     for cb in callbacks:
         cb.on_train_end(state)

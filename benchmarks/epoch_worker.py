@@ -1,0 +1,168 @@
+"""One measurement in a fresh process: seconds for one training epoch, and peak RSS.
+
+Usage: ``python benchmarks/epoch_worker.py LIB BATCH [--threads N]`` prints one JSON line.
+LIB is one of ``backprop``, ``backprop-loop``, ``torch``, ``sklearn``, ``gemm``.
+
+Task (issue #4): a 784-256-128-10 ReLU network, softmax cross-entropy, Adam lr 1e-3, float32,
+60,000 MNIST-shaped samples (the genuine MNIST test images tiled six times when available,
+otherwise random pixels), one epoch, shuffled.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import sys
+import time
+
+import numpy as np
+
+SIZES = (784, 256, 128, 10)
+N = 60_000
+
+
+def load_data() -> tuple[np.ndarray, np.ndarray]:
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "src"))
+    try:
+        from backprop.data import find_mnist_dir, load_mnist
+
+        directory = find_mnist_dir()
+        if directory is not None:
+            X, y = load_mnist(directory)
+            reps = -(-N // len(X))
+            return np.tile(X, (reps, 1))[:N].copy(), np.tile(y, reps)[:N].copy()
+    except ImportError:
+        pass
+    rng = np.random.default_rng(0)
+    return rng.random((N, SIZES[0]), dtype=np.float32), rng.integers(0, 10, N)
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def run_backprop(X: np.ndarray, y: np.ndarray, batch: int, loop: bool) -> float:
+    import backprop as bp
+
+    net = bp.mlp(list(SIZES), activation="relu", dtype="float32", rng=0)
+    opt = bp.Adam(net.parameters(), lr=1e-3)
+    loss = bp.SoftmaxCrossEntropy()
+    if not loop:
+        net.fit(X[:2048], y[:2048], loss=loss, optimizer=opt, epochs=1, batch_size=batch,
+                verbose=False, seed=0)  # warm-up
+        t0 = time.perf_counter()
+        net.fit(X, y, loss=loss, optimizer=opt, epochs=1, batch_size=batch, verbose=False, seed=1)
+        return time.perf_counter() - t0
+
+    def epoch(Xs: np.ndarray, ys: np.ndarray) -> None:
+        for i in range(0, len(Xs), batch):
+            out = net.forward(Xs[i:i + batch])
+            loss.forward(out, ys[i:i + batch])
+            net.backward(loss.backward())
+            opt.step()
+
+    epoch(X[:2048], y[:2048])
+    t0 = time.perf_counter()
+    perm = np.random.default_rng(1).permutation(len(X))
+    epoch(X[perm], y[perm])
+    return time.perf_counter() - t0
+
+
+def run_torch(X: np.ndarray, y: np.ndarray, batch: int, threads: int | None) -> float:
+    import torch
+
+    if threads:
+        torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(
+        torch.nn.Linear(SIZES[0], SIZES[1]), torch.nn.ReLU(),
+        torch.nn.Linear(SIZES[1], SIZES[2]), torch.nn.ReLU(),
+        torch.nn.Linear(SIZES[2], SIZES[3]))
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    lossf = torch.nn.CrossEntropyLoss()
+    Xt, yt = torch.from_numpy(X), torch.from_numpy(y.astype(np.int64))
+
+    def epoch(Xs: torch.Tensor, ys: torch.Tensor) -> None:
+        for i in range(0, len(Xs), batch):
+            opt.zero_grad(set_to_none=True)
+            out = model(Xs[i:i + batch])
+            lossf(out, ys[i:i + batch]).backward()
+            opt.step()
+
+    epoch(Xt[:2048], yt[:2048])
+    t0 = time.perf_counter()
+    perm = torch.randperm(len(Xt))
+    epoch(Xt[perm], yt[perm])
+    return time.perf_counter() - t0
+
+
+def run_sklearn(X: np.ndarray, y: np.ndarray, batch: int) -> float:
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier
+
+    warnings.simplefilter("ignore", ConvergenceWarning)
+    clf = MLPClassifier(hidden_layer_sizes=SIZES[1:-1], activation="relu", solver="adam",
+                        learning_rate_init=1e-3, batch_size=batch, max_iter=1, shuffle=True,
+                        alpha=0.0, random_state=0)
+    clf.partial_fit(X[:2048], y[:2048], classes=np.arange(10))  # warm-up
+    t0 = time.perf_counter()
+    clf.partial_fit(X, y)
+    return time.perf_counter() - t0
+
+
+def run_gemm(X: np.ndarray, batch: int) -> float:
+    """Only the matrix products any backprop must do, into preallocated outputs."""
+    rng = np.random.default_rng(0)
+    Ws = [rng.standard_normal((o, i), dtype=np.float32) * 0.05
+          for i, o in zip(SIZES[:-1], SIZES[1:], strict=True)]
+    dWs = [np.empty_like(W) for W in Ws]
+
+    def epoch(Xs: np.ndarray) -> None:
+        acts: dict[int, list[np.ndarray]] = {}
+        for i in range(0, len(Xs), batch):
+            xb = Xs[i:i + batch]
+            m = xb.shape[0]
+            if m not in acts:
+                acts[m] = [np.empty((m, s), np.float32) for s in SIZES]
+            A = acts[m]
+            A[0] = xb
+            for k, W in enumerate(Ws):
+                np.matmul(A[k], W.T, out=A[k + 1])
+            delta = A[-1]
+            for k in range(len(Ws) - 1, -1, -1):
+                np.matmul(delta.T, A[k], out=dWs[k])
+                if k > 0:
+                    delta = delta @ Ws[k]
+
+    epoch(X[:2048])
+    t0 = time.perf_counter()
+    perm = np.random.default_rng(1).permutation(len(X))
+    epoch(X[perm])
+    return time.perf_counter() - t0
+
+
+def main() -> None:
+    lib, batch = sys.argv[1], int(sys.argv[2])
+    threads = int(sys.argv[4]) if len(sys.argv) > 4 and sys.argv[3] == "--threads" else None
+    X, y = load_data()
+    if lib == "backprop":
+        seconds = run_backprop(X, y, batch, loop=False)
+    elif lib == "backprop-loop":
+        seconds = run_backprop(X, y, batch, loop=True)
+    elif lib == "torch":
+        seconds = run_torch(X, y, batch, threads)
+    elif lib == "sklearn":
+        seconds = run_sklearn(X, y, batch)
+    elif lib == "gemm":
+        seconds = run_gemm(X, batch)
+    else:
+        raise SystemExit(f"unknown library {lib!r}")
+    print(json.dumps({"lib": lib, "batch": batch, "threads": threads, "seconds": seconds,
+                      "peak_rss_mb": peak_rss_mb()}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,560 @@
+r"""The article's ten steps, written out from a recorded :class:`~backprop.trace.Trace`.
+
+Every number shown is one the engine produced (read from the trace) or one the user gave
+(weights, inputs, targets). Formulas are shown three ways in a chain -- symbols, the numbers put
+in, the result -- e.g. :math:`z^{[1]}_1 = w^{[1]}_{11}x_1 + w^{[1]}_{12}x_2 + b^{[1]}_1 =
+0.1\cdot 0.2 + (-0.2)\cdot 0.4 + 0.01 = -0.050000`. Results have six decimals.
+
+For a mini-batch the article's per-sample error :math:`\delta^{[l](i)} = \partial L^{(i)} /
+\partial z^{[l](i)}` is shown; the trace stores :math:`\partial J/\partial z^{[l]} =
+\delta^{[l](i)}/m` (the cost carries the :math:`1/m`), so the shown value is ``m * delta[i]``, and
+the gradients are written as the article's averages :math:`\frac1m\sum_i`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .document import Document, Row, to_markdown, to_text
+from .i18n import strings
+from .notation import (
+    ALPHA,
+    ARROW,
+    CDOT,
+    DELTA,
+    ELLIPSIS,
+    EQ,
+    HALF,
+    MINUS,
+    PLUS,
+    SIGMA,
+    Y_HAT,
+    Math,
+    bracket,
+    column,
+    frac,
+    func,
+    index,
+    join,
+    lit,
+    matrix,
+    mean_sum,
+    operand,
+    paren,
+    partial,
+    product,
+    result,
+    scaled_sum,
+    square,
+    sum_over,
+    sym,
+    transpose,
+    tuple_t,
+    value,
+)
+
+if TYPE_CHECKING:
+    from .record import LayerTrace, Trace
+
+#: samples written out one by one; larger batches show this many and say how many are left
+MAX_SAMPLES = 8
+#: terms written out in a sum; wider layers are written with a summation sign
+MAX_TERMS = 8
+
+# juxtaposition of symbols: a thin space in LaTeX, a middle dot in text
+_JUX = lit(r"\,", "·")
+_ONE = lit("1")
+_SAMPLE = "i"
+
+
+def _indicator(z: Math, rel: str = ">") -> Math:
+    rel_tex, rel_text = (r"\le", "≤") if rel == "<=" else (">", ">")
+    return Math(r"\mathbf{1}[" + z.tex + f" {rel_tex} 0]", "1[" + z.text + f" {rel_text} 0]")
+
+
+class _Explainer:
+    """Builds the document for one trace in one language."""
+
+    def __init__(self, tr: Trace, lang: str):
+        self.tr = tr
+        self.S = strings(lang)
+        self.doc = Document()
+        self.m = tr.batch_size
+        self.L = len(tr.layers)
+        self.batch = self.m > 1
+        self.shown = range(min(self.m, MAX_SAMPLES))
+        self.cost = lit("J") if self.batch else lit("L")
+
+    # --- symbols -----------------------------------------------------------------------------
+    def s(self, i: int) -> int | None:
+        """The sample label written as a superscript: none for one sample, 1-based otherwise."""
+        return i + 1 if self.batch else None
+
+    def a_sym(self, l: int, s: int | str | None, k: int | str | None = None) -> Math:
+        """Activation ``k`` (0-based int, or a letter) of layer ``l``; layer 0 is ``x``."""
+        sub = k + 1 if isinstance(k, int) else k
+        return sym("x", None, s, sub) if l == 0 else sym("a", l, s, sub)
+
+    def a_val(self, l: int, i: int, k: int) -> Math:
+        if l == 0:
+            return operand(self.tr.x[i, k], exact=True)
+        return operand(self.tr.layers[l - 1].a[i, k])
+
+    def delta_val(self, t: LayerTrace, i: int, j: int) -> float:
+        # the article's per-sample delta; the engine's dJ/dz carries the cost's 1/m
+        return float(t.delta[i, j] * self.m)
+
+    def w_sym(self, l: int, j: int, k: int) -> Math:
+        return sym("w", l, None, index(j + 1, k + 1))
+
+    def role(self, t: LayerTrace) -> str:
+        return self.S["role_output"] if t.index == self.L else self.S["role_hidden"]
+
+    # --- activation notation -----------------------------------------------------------------
+    @staticmethod
+    def g_apply(t: LayerTrace, z: Math) -> Math:
+        """:math:`g(z)` for the layer's activation."""
+        act = t.activation
+        if act == "sigmoid":
+            return func(SIGMA, z)
+        if act == "tanh":
+            return func(lit(r"\tanh", "tanh"), z)
+        if act == "relu":
+            return func(lit(r"\max", "max"), "0, " + z)
+        if act == "leaky_relu":
+            s = t.negative_slope
+            # for a slope <= 1 the leaky ReLU is max(s z, z); above 1 it is min(s z, z)
+            name = lit(r"\max", "max") if s <= 1 else lit(r"\min", "min")
+            sz = product(value(s), paren(z) if z.text.startswith("-") else z)
+            return func(name, sz + ", " + z)
+        return z
+
+    @staticmethod
+    def g_prime(t: LayerTrace, a: Math, z: Math) -> Math:
+        """:math:`g'(z)` written with ``a = g(z)`` or ``z``, ready to be a factor."""
+        act = t.activation
+        if act == "sigmoid":
+            # symbols juxtapose, a(1 - a); numbers need the dot, 0.7·(1 - 0.7)
+            return (a + paren(_ONE + MINUS + a) if a.text[0].isalpha()
+                    else product(a, paren(_ONE + MINUS + a)))
+        if act == "tanh":
+            base = a if a.text[0].isdigit() else paren(a)
+            return paren(_ONE + MINUS + square(base))
+        if act == "relu":
+            return _indicator(z)
+        if act == "leaky_relu":
+            return paren(_indicator(z) + PLUS + product(value(t.negative_slope),
+                                                        _indicator(z, "<=")))
+        return _ONE
+
+    def g_definition(self, t: LayerTrace) -> tuple[Math, Math]:
+        """The activation and its derivative as definitions, for the network section."""
+        z = lit("z")
+        g = self.g_apply(t, z)
+        if t.activation == "sigmoid":
+            g = g + EQ + frac(_ONE, lit("1 + e^{-z}", "(1 + e^(-z))"))
+            gp = lit(r"\sigma'(z) = \sigma(z)\bigl(1 - \sigma(z)\bigr)", "σ'(z) = σ(z)(1 - σ(z))")
+        elif t.activation == "tanh":
+            gp = lit(r"\tanh'(z) = 1 - \tanh^{2}(z)", "tanh'(z) = 1 - tanh²(z)")
+        elif t.activation in ("relu", "leaky_relu"):
+            gp = lit("g'(z) = ") + self.g_prime(t, lit("a"), z)
+        else:
+            g = lit("g(z) = z")
+            gp = lit("g'(z) = 1")
+        return g, gp
+
+    # --- loss notation -----------------------------------------------------------------------
+    def loss_formula(self) -> Math:
+        name, k = self.tr.loss_name, self.tr.output.shape[1]
+        if name == "squared":
+            if k == 1:
+                return HALF + square(paren(lit("y") + MINUS + Y_HAT))
+            return HALF + sum_over(square(paren(sym("y", sub="k") + MINUS + sym(Y_HAT, sub="k"))),
+                                   "k")
+        if name == "binary_cross_entropy":
+            yk, sig = sym("y", sub="k"), func(SIGMA, sym(Y_HAT, sub="k"))
+            inner = (product(yk, func(lit(r"\log", "log"), sig)) + PLUS
+                     + product(paren(_ONE + MINUS + yk),
+                               func(lit(r"\log", "log"), _ONE + MINUS + sig)))
+            return "-" + sum_over(bracket(inner), "k")
+        if name == "softmax_cross_entropy":
+            soft = lit(r"\mathrm{softmax}(\hat{y})_{k}", "softmax(ŷ)_k")
+            return "-" + sum_over(product(sym("y", sub="k"), func(lit(r"\log", "log"), soft)), "k")
+        return lit("L")
+
+    def dloss_sym(self, s: int | str | None, k: int | str) -> Math:
+        """:math:`\\partial L/\\partial \\hat y_k` written for the loss in use."""
+        name = self.tr.loss_name
+        yh, y = sym(Y_HAT, None, s, k), sym("y", None, s, k)
+        if name == "squared":
+            return paren(yh + MINUS + y)
+        if name == "binary_cross_entropy":
+            return paren(func(SIGMA, yh) + MINUS + y)
+        if name == "softmax_cross_entropy":
+            sup = f"^{{({s})}}" if s is not None else ""
+            return paren(Math(r"\mathrm{softmax}(\hat{y}" + sup + ")_{" + str(k) + "}",
+                              f"softmax(ŷ{'' if s is None else f'({s})'})_{k}") + MINUS + y)
+        return partial(lit("L"), yh)
+
+    def target(self) -> np.ndarray:
+        """Targets as (m, k) when they are values (not class labels)."""
+        y = self.tr.y
+        return y.reshape(self.m, -1)
+
+    # --- the document ------------------------------------------------------------------------
+    def build(self) -> Document:
+        self.doc.heading(1, self.S["title"])
+        self.network()
+        self.step1()
+        self.step2()
+        self.step3()
+        self.step4()
+        self.step5()
+        self.steps6_9()
+        self.step10()
+        return self.doc
+
+    def network(self) -> None:
+        S, doc, tr = self.S, self.doc, self.tr
+        doc.heading(2, S["network"])
+        l_sym = lit("[l]")
+        doc.para(S["layer_rule"], l=l_sym,
+                 zdef=sym("z", "l") + EQ + sym("W", "l") + _JUX + sym("a", "l-1") + PLUS
+                 + sym("b", "l"),
+                 adef=sym("a", "l") + EQ + func(sym("g", "l"), sym("z", "l")),
+                 a0=sym("a", 0) + EQ + lit("x"))
+        if self.batch:
+            doc.para(S["input_batch"], m=self.m, X=lit("X"), Y=lit("Y"))
+            doc.equations([Row(lit("X"), [matrix(tr.x, value)]),
+                           Row(lit("Y"), [matrix(self.target(), value)])])
+        else:
+            doc.para(S["input_single"], x=lit("x = ") + tuple_t(tr.x[0]),
+                     y=lit("y = ") + tuple_t(self.target()[0]))
+        doc.para(S["learning_rate"], alpha=ALPHA + EQ + value(tr.learning_rate))
+        name = S.get(f"loss_{tr.loss_name}") or S["loss_other"].format(name=tr.loss_name)
+        loss = lit("L") + EQ + self.loss_formula()
+        if self.batch:
+            cost = lit("J") + EQ + mean_sum(sym("L", None, _SAMPLE), self.m)
+            doc.para(S["loss_batch"], name=name, formula=loss, cost=cost)
+        else:
+            doc.para(S["loss_single"], name=name, formula=loss)
+        for t in tr.layers:
+            g, gp = self.g_definition(t)
+            doc.para(S["layer_line"], l=lit(f"[{t.index}]"), role=self.role(t), n_in=t.n_in,
+                     n_out=t.n_out, name=S[f"act_{t.activation}"], g=g, gp=gp)
+        doc.para(S["params"])
+        rows = []
+        for t in tr.layers:
+            rows.append(Row(sym("W", t.index), [matrix(t.W, value)]))
+            if t.b is not None:
+                rows.append(Row(sym("b", t.index), [column(t.b, value)]))
+        doc.equations(rows)
+
+    def _more_samples(self) -> None:
+        if self.m > len(self.shown):
+            self.doc.para(self.S["more_samples"], n=self.m - len(self.shown))
+
+    # step 1 ------------------------------------------------------------------------------------
+    def step1(self) -> None:
+        S, doc, tr = self.S, self.doc, self.tr
+        doc.heading(2, S["step1"])
+        for t in tr.layers:
+            l = t.index
+            doc.para(S["step1_layer"], l=lit(f"[{l}]"))
+            rows = []
+            for i in self.shown:
+                s = self.s(i)
+                for j in range(t.n_out):
+                    rows.append(Row(sym("z", l, s, j + 1), self._z_chain(t, i, j)))
+                for j in range(t.n_out):
+                    z = sym("z", l, s, j + 1)
+                    rows.append(Row(sym("a", l, s, j + 1),
+                                    [self.g_apply(t, z), self.g_apply(t, result(t.z[i, j])),
+                                     result(t.a[i, j])]))
+            doc.equations(rows)
+        self._more_samples()
+
+        last = tr.layers[-1]
+        doc.para(S["prediction"])
+        doc.equations([Row(sym(Y_HAT, None, self.s(i), k + 1),
+                           [sym("a", self.L, self.s(i), k + 1), result(tr.output[i, k])])
+                       for i in self.shown for k in range(last.n_out)])
+        doc.para(S["cost_value"] if self.batch else S["loss_value"])
+        rows = [Row(sym("L", None, self.s(i)), self._loss_chain(i)) for i in self.shown]
+        if self.batch:
+            chain = [mean_sum(sym("L", None, _SAMPLE), self.m)]
+            if self.m <= MAX_SAMPLES:
+                chain.append(scaled_sum([result(v) for v in tr.sample_losses], self.m))
+            rows.append(Row(lit("J"), [*chain, result(tr.loss)]))
+        doc.equations(rows)
+
+    def _z_chain(self, t: LayerTrace, i: int, j: int) -> list[Math]:
+        l, s = t.index, self.s(i)
+        bias_sym = [sym("b", l, None, j + 1)] if t.b is not None else []
+        bias_val = [value(t.b[j])] if t.b is not None else []
+        if t.n_in > MAX_TERMS:
+            term = sym("w", l, None, index(j + 1, "k")) + _JUX + self.a_sym(l - 1, s, "k")
+            return [join([sum_over(term, "k"), *bias_sym], PLUS), result(t.z[i, j])]
+        symbolic = [self.w_sym(l, j, k) + _JUX + self.a_sym(l - 1, s, k) for k in range(t.n_in)]
+        numeric = [product(operand(t.W[j, k], exact=True), self.a_val(l - 1, i, k))
+                   for k in range(t.n_in)]
+        bias_num = [paren(value(t.b[j])) if bias_val and bias_val[0].text.startswith("-")
+                    else v for v in bias_val]
+        return [join(symbolic + bias_sym, PLUS), join(numeric + bias_num, PLUS),
+                result(t.z[i, j])]
+
+    def _loss_chain(self, i: int) -> list[Math]:
+        tr, s = self.tr, self.s(i)
+        k_out = tr.output.shape[1]
+        chain: list[Math] = []
+        if tr.loss_name == "squared":
+            y = self.target()
+            if k_out == 1:
+                chain.append(HALF + square(paren(sym("y", None, s) + MINUS + sym(Y_HAT, None, s))))
+                chain.append(HALF + square(paren(value(y[i, 0]) + MINUS
+                                                 + operand(tr.output[i, 0]))))
+            elif k_out <= MAX_TERMS:
+                terms = [square(paren(sym("y", None, s, k + 1) + MINUS
+                                      + sym(Y_HAT, None, s, k + 1))) for k in range(k_out)]
+                nums = [square(paren(value(y[i, k]) + MINUS + operand(tr.output[i, k])))
+                        for k in range(k_out)]
+                chain.append(HALF + bracket(join(terms, PLUS)))
+                chain.append(HALF + bracket(join(nums, PLUS)))
+            else:
+                chain.append(HALF + sum_over(square(paren(sym("y", None, s, "k") + MINUS
+                                                          + sym(Y_HAT, None, s, "k"))), "k"))
+        chain.append(result(tr.sample_losses[i]))
+        return chain
+
+    # step 2 ------------------------------------------------------------------------------------
+    def step2(self) -> None:
+        S, doc, tr = self.S, self.doc, self.tr
+        t = tr.layers[-1]
+        L = self.L
+        doc.heading(2, S["step2"])
+        z_k, a_k = sym("z", L, None, "k"), sym("a", L, None, "k")
+        formula = (sym(DELTA, L, None, "k") + EQ + partial(lit("L"), sym(Y_HAT, sub="k")) + CDOT
+                   + lit("g'") + paren(z_k) + EQ + self.dloss_sym(None, "k") + CDOT
+                   + self.g_prime(t, a_k, z_k))
+        doc.para(S["step2_intro"], formula=formula)
+        if tr.loss_name == "squared":
+            doc.para(S["step2_squared"], dl=partial(lit("L"), sym(Y_HAT, sub="k")) + EQ
+                     + sym(Y_HAT, sub="k") + MINUS + sym("y", sub="k"))
+        if self.batch:
+            doc.para(S["step2_batch"], delta=sym(DELTA, L, _SAMPLE)
+                     + EQ + partial(sym("L", None, _SAMPLE), sym("z", L, _SAMPLE)),
+                     frac=frac(_ONE, lit("m")))
+        rows = []
+        y = self.target() if tr.loss_name == "squared" else None
+        for i in self.shown:
+            s = self.s(i)
+            for k in range(t.n_out):
+                z, a = sym("z", L, s, k + 1), sym("a", L, s, k + 1)
+                chain = [product(self.dloss_sym(s, k + 1), self.g_prime(t, a, z))]
+                gnum = self.g_prime(t, result(t.a[i, k]), result(t.z[i, k]))
+                if y is not None:
+                    chain.append(product(paren(result(tr.output[i, k]) + MINUS
+                                               + operand(y[i, k], exact=True)), gnum))
+                grad = float(tr.grad_output[i, k] * self.m)
+                chain.append(product(operand(grad), operand(t.g_prime[i, k], exact=True)))
+                chain.append(result(self.delta_val(t, i, k)))
+                rows.append(Row(sym(DELTA, L, s, k + 1), chain))
+        doc.equations(rows)
+        self._more_samples()
+
+    # steps 3 and 5: gradients -----------------------------------------------------------------
+    def grad_formulas(self, l: int) -> tuple[Math, Math, Math, Math]:
+        """Left and right sides of :math:`\\partial J/\\partial W^{[l]}` and
+        :math:`\\partial J/\\partial b^{[l]}`."""
+        dW, db = partial(self.cost, sym("W", l)), partial(self.cost, sym("b", l))
+        if self.batch:
+            term = sym(DELTA, l, _SAMPLE) + _JUX + transpose(self.a_sym(l - 1, _SAMPLE))
+            return dW, mean_sum(term, self.m), db, mean_sum(sym(DELTA, l, _SAMPLE), self.m)
+        return (dW, sym(DELTA, l) + _JUX + transpose(self.a_sym(l - 1, None)),
+                db, sym(DELTA, l))
+
+    def weight_chain(self, t: LayerTrace, j: int, k: int) -> list[Math]:
+        """:math:`\\partial J/\\partial w^{[l]}_{jk}`: symbols, numbers, the engine's result."""
+        l = t.index
+        if self.batch:
+            term = sym(DELTA, l, _SAMPLE, j + 1) + _JUX + self.a_sym(l - 1, _SAMPLE, k)
+            chain = [mean_sum(term, self.m)]
+            if self.m <= MAX_SAMPLES:
+                chain.append(scaled_sum([product(operand(self.delta_val(t, i, j)),
+                                                 self.a_val(l - 1, i, k))
+                                         for i in range(self.m)], self.m))
+        else:
+            chain = [sym(DELTA, l, None, j + 1) + _JUX + self.a_sym(l - 1, None, k),
+                     product(operand(self.delta_val(t, 0, j)), self.a_val(l - 1, 0, k))]
+        return [*chain, result(t.dW[j, k])]
+
+    def bias_chain(self, t: LayerTrace, j: int) -> list[Math]:
+        l = t.index
+        if self.batch:
+            chain = [mean_sum(sym(DELTA, l, _SAMPLE, j + 1), self.m)]
+            if self.m <= MAX_SAMPLES:
+                chain.append(scaled_sum([operand(self.delta_val(t, i, j))
+                                         for i in range(self.m)], self.m))
+        else:
+            chain = [sym(DELTA, l, None, j + 1)]
+        return [*chain, result(t.db[j])]
+
+    def gradient_matrices(self, t: LayerTrace, worked: bool) -> list[Row]:
+        l = t.index
+        dW, gw, db, gb = self.grad_formulas(l)
+        chain_w = [matrix(t.dW)]
+        if worked and not self.batch:
+            # the outer product with its numbers: delta (column) times the input (row)
+            outer = column([self.delta_val(t, 0, j) for j in range(t.n_out)]) + _JUX + matrix(
+                np.asarray([[self.tr.x[0, k] if l == 1 else self.tr.layers[l - 2].a[0, k]
+                             for k in range(t.n_in)]]), value if l == 1 else result)
+            chain_w.insert(0, outer)
+        rows = [Row(dW, [gw, *chain_w])]
+        if t.db is not None:
+            rows.append(Row(db, [gb, column(t.db)]))
+        return rows
+
+    def step3(self) -> None:
+        S, doc = self.S, self.doc
+        t = self.tr.layers[-1]
+        doc.heading(2, S["step3"])
+        dW, gw, db, gb = self.grad_formulas(t.index)
+        doc.para(S["step3_intro"], gw=dW + EQ + gw, gb=db + EQ + gb)
+        rows = [Row(partial(self.cost, self.w_sym(t.index, j, k)), self.weight_chain(t, j, k))
+                for j in range(t.n_out) for k in range(t.n_in)]
+        if t.db is not None:
+            rows += [Row(partial(self.cost, sym("b", t.index, None, j + 1)), self.bias_chain(t, j))
+                     for j in range(t.n_out)]
+        doc.equations(rows)
+        doc.para(S["as_matrices"])
+        doc.equations(self.gradient_matrices(t, worked=False))
+
+    # step 4 ------------------------------------------------------------------------------------
+    def step4(self) -> None:
+        S, doc, tr = self.S, self.doc, self.tr
+        doc.heading(2, S["step4"])
+        formula = (sym(DELTA, "l", None, "j") + EQ
+                   + paren(sum_over(sym("w", "l+1", None, "kj") + _JUX
+                                    + sym(DELTA, "l+1", None, "k"), "k"))
+                   + CDOT + lit("g'") + paren(sym("z", "l", None, "j")))
+        doc.para(S["step4_intro"], formula=formula)
+        if self.L == 1:
+            doc.para(S["no_hidden"])
+            return
+        for t in reversed(tr.layers[:-1]):
+            nxt = tr.layers[t.index]  # layer l+1 (list index l)
+            l = t.index
+            doc.para(S["step4_layer"], l=lit(f"[{l}]"))
+            rows = []
+            for i in self.shown:
+                s = self.s(i)
+                for j in range(t.n_out):
+                    z, a = sym("z", l, s, j + 1), sym("a", l, s, j + 1)
+                    if nxt.n_out > MAX_TERMS:
+                        back_sym = sum_over(sym("w", l + 1, None, index("k", j + 1)) + _JUX
+                                            + sym(DELTA, l + 1, s, "k"), "k")
+                        chain = [product(paren(back_sym), self.g_prime(t, a, z))]
+                    else:
+                        back_sym = join([sym("w", l + 1, None, index(k + 1, j + 1)) + _JUX
+                                         + sym(DELTA, l + 1, s, k + 1)
+                                         for k in range(nxt.n_out)], PLUS)
+                        back_num = join([product(operand(nxt.W[k, j], exact=True),
+                                                 operand(self.delta_val(nxt, i, k)))
+                                         for k in range(nxt.n_out)], PLUS)
+                        gnum = self.g_prime(t, result(t.a[i, j]), result(t.z[i, j]))
+                        chain = [product(paren(back_sym), self.g_prime(t, a, z)),
+                                 product(paren(back_num), gnum)]
+                    back = float(t.grad_a[i, j] * self.m)  # sum_k w_kj delta_k, from backward
+                    chain.append(product(operand(back), operand(t.g_prime[i, j], exact=True)))
+                    chain.append(result(self.delta_val(t, i, j)))
+                    rows.append(Row(sym(DELTA, l, s, j + 1), chain))
+            doc.equations(rows)
+        self._more_samples()
+
+    # step 5 ------------------------------------------------------------------------------------
+    def step5(self) -> None:
+        S, doc, tr = self.S, self.doc, self.tr
+        doc.heading(2, S["step5"])
+        if self.L == 1:
+            doc.para(S["no_hidden"])
+            return
+        for t in reversed(tr.layers[:-1]):
+            dW, gw, db, gb = self.grad_formulas(t.index)
+            doc.para(S["step5_intro"], l=lit(f"[{t.index}]"), gw=dW + EQ + gw, gb=db + EQ + gb)
+            doc.equations(self.gradient_matrices(t, worked=True))
+
+    # steps 6-9 ---------------------------------------------------------------------------------
+    def weight_numbers(self) -> dict[int, int]:
+        """Offset of each layer's weights in the article's numbering (output layer first)."""
+        offsets, n = {}, 0
+        for t in reversed(self.tr.layers):
+            offsets[t.index] = n
+            n += t.W.size
+        return offsets
+
+    def steps6_9(self) -> None:
+        S, doc, tr = self.S, self.doc, self.tr
+        doc.heading(2, S["step6"])
+        formula = (partial(self.cost, sym("w", "l", None, "jk")) + EQ
+                   + sym(DELTA, "l", None, "j") + _JUX + sym("a", "l-1", None, "k"))
+        doc.para(S["step6_intro"], W2=sym("W", 2), W1=sym("W", 1),
+                 w12=join([sym("w", sub=1), sym("w", sub=2)], lit(", ")),
+                 w36=join([sym("w", sub=3), ELLIPSIS, sym("w", sub=6)], lit(", ")),
+                 formula=formula)
+        if self.L == 1:
+            doc.para(S["no_hidden"])
+            return
+        offsets = self.weight_numbers()
+        rows = []
+        for t in reversed(tr.layers[:-1]):
+            for j in range(t.n_out):
+                for k in range(t.n_in):
+                    n = offsets[t.index] + j * t.n_in + k + 1
+                    rows.append(Row(partial(self.cost, sym("w", sub=n)),
+                                    [partial(self.cost, self.w_sym(t.index, j, k)),
+                                     *self.weight_chain(t, j, k)]))
+        doc.equations(rows)
+
+    # step 10 -----------------------------------------------------------------------------------
+    def step10(self) -> None:
+        S, doc, tr = self.S, self.doc, self.tr
+        doc.heading(2, S["step10"])
+        theta = lit(r"\theta", "θ")
+        doc.para(S["step10_intro"], alpha=ALPHA + EQ + value(tr.learning_rate),
+                 rule=theta + ARROW + theta + MINUS + ALPHA + _JUX + partial(self.cost, theta))
+        lr = value(tr.learning_rate)
+        for t in reversed(tr.layers):
+            l = t.index
+            doc.para(S["step10_layer"], l=lit(f"[{l}]"))
+            rows = [Row(self.w_sym(l, j, k),
+                        [value(t.W[j, k]) + MINUS + product(lr, operand(t.dW[j, k])),
+                         result(t.W_new[j, k])], ARROW)
+                    for j in range(t.n_out) for k in range(t.n_in)]
+            if t.b is not None:
+                rows += [Row(sym("b", l, None, j + 1),
+                             [value(t.b[j]) + MINUS + product(lr, operand(t.db[j])),
+                              result(t.b_new[j])], ARROW)
+                         for j in range(t.n_out)]
+            doc.equations(rows)
+        doc.para(S["new_params"])
+        rows = []
+        for t in tr.layers:
+            rows.append(Row(sym("W", t.index), [matrix(t.W_new)], ARROW))
+            if t.b_new is not None:
+                rows.append(Row(sym("b", t.index), [column(t.b_new)], ARROW))
+        doc.equations(rows)
+
+
+def build_document(trace: Trace, lang: str = "en") -> Document:
+    """The ten steps of ``trace`` as a :class:`~backprop.trace.document.Document`."""
+    return _Explainer(trace, lang).build()
+
+
+def render_text(trace: Trace, lang: str = "en") -> str:
+    return to_text(build_document(trace, lang))
+
+
+def render_markdown(trace: Trace, lang: str = "en") -> str:
+    return to_markdown(build_document(trace, lang))

@@ -1,0 +1,204 @@
+"""The ``backprop`` command line: subcommands, --spec for any network, one-line errors."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import backprop as bp
+from backprop import cli
+
+# networks other than the article's, written as specs
+SPECS = {
+    "deep-tanh-relu": {
+        "x": [0.5, -0.3, 0.8],
+        "y": [0.2, -0.1],
+        "layers": [
+            {"W": [[0.1, 0.2, -0.3], [0.4, -0.5, 0.6], [-0.7, 0.8, 0.9], [0.05, 0.1, -0.2]],
+             "b": [0.0, 0.1, -0.1, 0.2], "activation": "tanh"},
+            {"W": [[0.3, -0.2, 0.1, 0.5], [0.2, 0.4, -0.6, 0.1], [-0.3, 0.3, 0.2, 0.2]],
+             "b": [0.05, 0.0, -0.05], "activation": "relu"},
+            {"W": [[0.5, -0.5, 0.25], [0.1, 0.2, 0.3]], "b": [0.0, 0.0],
+             "activation": "identity"},
+        ],
+        "loss": "squared",
+        "learning_rate": 0.05,
+    },
+    "batch-leaky": {
+        "x": [[0.5, -1.0], [0.0, 0.3], [1.5, 0.1], [-0.4, 0.9]],
+        "y": [[1.0], [0.0], [1.0], [0.0]],
+        "layers": [
+            {"W": [[0.2, -0.1], [0.3, 0.3], [-0.6, 0.1]], "b": [0.0, 0.1, -0.1],
+             "activation": "leaky_relu", "negative_slope": 0.1},
+            {"W": [[0.5, -0.4, 0.3]], "b": [0.05], "activation": "sigmoid"},
+        ],
+        "loss": "squared",
+        "learning_rate": 0.5,
+    },
+    "one-layer-bce": {
+        "x": [1.0, 2.0],
+        "y": [1.0],
+        "layers": [{"W": [[0.3, -0.1]], "b": [0.2], "activation": "identity"}],
+        "loss": "binary_cross_entropy",
+        "learning_rate": 1.0,
+    },
+}
+
+
+def run(capsys, *argv):
+    rc = cli.main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def write(tmp_path, data, name="spec.json"):
+    path = tmp_path / name
+    path.write_text(data if isinstance(data, str) else json.dumps(data), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["example", "--help"], ["gradcheck", "--help"]])
+def test_help(capsys, argv):
+    rc, out, err = run(capsys, *argv)
+    assert rc == 0 and err == ""
+    assert out.startswith("usage: backprop")
+    assert "--spec" in out or "example" in out
+
+
+def test_help_lists_every_subcommand(capsys):
+    _, out, _ = run(capsys, "--help")
+    for cmd in cli.COMMANDS:
+        assert cmd.name in out
+
+
+def test_version(capsys):
+    rc, out, _ = run(capsys, "--version")
+    assert rc == 0 and out.strip() == f"backprop {bp.__version__}"
+
+
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_example_with_other_networks_matches_the_trace(capsys, tmp_path, name):
+    path = write(tmp_path, SPECS[name])
+    rc, out, err = run(capsys, "example", "--spec", path, "--format", "json")
+    assert rc == 0 and err == ""
+    got = json.loads(out)
+    spec = bp.load_spec(SPECS[name])
+    want = bp.trace(spec.net, spec.loss, spec.x, spec.y, lr=spec.learning_rate).to_dict()
+    assert got == json.loads(json.dumps(want))
+    assert len(got["layers"]) == len(SPECS[name]["layers"])
+    for fmt in ("text", "markdown"):
+        for lang in ("en", "vi"):
+            rc, out, err = run(capsys, "example", "--spec", path, "--format", fmt,
+                               "--lang", lang)
+            assert rc == 0 and err == ""
+            assert f"{want['loss']:.6f}" in out
+
+
+def test_output_is_written_atomically(capsys, tmp_path):
+    _, expected, _ = run(capsys, "example", "--format", "markdown")
+    target = tmp_path / "out.md"
+    target.write_text("old content", encoding="utf-8")
+    rc, out, err = run(capsys, "example", "--format", "markdown", "--output", target)
+    assert rc == 0 and out == "" and err == ""
+    assert target.read_text(encoding="utf-8") == expected
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.md"]  # no temp file left
+
+
+def test_output_into_a_missing_directory_is_one_line(capsys, tmp_path):
+    rc, out, err = run(capsys, "example", "--output", tmp_path / "no" / "such" / "out.txt")
+    assert rc == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith("backprop: error: ")
+    assert "No such file or directory" in err
+
+
+# (case id, spec file text, words the one-line error must contain)
+BAD_FILES = [
+    ("invalid-json", '{"x": [0.2, 0.4],\n "y": [1.0]\n "layers": []}', "line 3, column 2"),
+    ("nan", json.dumps(SPECS["batch-leaky"]).replace("0.05", "NaN"), "layer 2: b[0] is nan"),
+    ("infinity", json.dumps(SPECS["batch-leaky"]).replace("-0.4", "-Infinity"),
+     "x[3][0] is -inf"),
+    ("missing-key", json.dumps({"x": [1.0], "layers": []}), "missing the key 'y'"),
+    ("wrong-type", json.dumps({**SPECS["one-layer-bce"], "x": "1, 2"}),
+     "x must be a list of numbers, got a string"),
+    ("shape", json.dumps({**SPECS["one-layer-bce"], "x": [1.0, 2.0, 3.0]}),
+     "layer 1: W has shape (1, 2) but its input has 3 units"),
+    ("bias", json.dumps({**SPECS["one-layer-bce"],
+                         "layers": [{"W": [[0.3, -0.1]], "b": [0.2, 0.1],
+                                     "activation": "identity"}]}),
+     "layer 1: b has 2 entries but W has 1 row (one bias per unit)"),
+    ("y-width", json.dumps({**SPECS["one-layer-bce"], "y": [1.0, 0.0]}),
+     "y has 2 value(s) per sample but the last layer has 1 unit(s)"),
+    ("activation", json.dumps({**SPECS["one-layer-bce"],
+                               "layers": [{"W": [[0.3, -0.1]], "b": [0.2], "activation": "elu"}]}),
+     "unknown activation 'elu'; known: identity, sigmoid, tanh, relu, leaky_relu"),
+    ("loss", json.dumps({**SPECS["one-layer-bce"], "loss": "l1"}), "unknown loss 'l1'; known:"),
+    ("learning-rate", json.dumps({**SPECS["one-layer-bce"], "learning_rate": -1}),
+     "learning_rate must be > 0, got -1"),
+    ("not-an-object", "[1, 2, 3]", "a spec must be a JSON object"),
+    ("empty-file", "", "is not valid JSON"),
+]
+
+
+@pytest.mark.parametrize("command", ["example", "gradcheck"])
+@pytest.mark.parametrize("text, words", [b[1:] for b in BAD_FILES], ids=[b[0] for b in BAD_FILES])
+def test_bad_spec_is_one_line_on_stderr(capsys, tmp_path, command, text, words):
+    path = write(tmp_path, text)
+    rc, out, err = run(capsys, command, "--spec", path)
+    assert rc == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith("backprop: error: ")
+    assert words in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["example", "--spec", "/no/such/spec.json"], "spec file '/no/such/spec.json' does not exist"),
+    (["example", "--format", "html"], "invalid choice: 'html'"),
+    (["example", "--lang", "fr"], "invalid choice: 'fr'"),
+    (["gradcheck"], "the following arguments are required: --spec"),
+    (["frobnicate"], "invalid choice: 'frobnicate'"),
+    ([], "choose a command: example, gradcheck"),
+    (["example", "--bogus"], "unrecognized arguments: --bogus"),
+])
+def test_usage_errors_are_one_line(capsys, argv, words):
+    rc, out, err = run(capsys, *argv)
+    assert rc == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith("backprop: error: ")
+    assert words in err
+
+
+def test_error_from_a_real_process_has_no_traceback(tmp_path):
+    path = write(tmp_path, '{"x": [0.2, NaN], "y": [1], "layers": []}')
+    proc = subprocess.run([sys.executable, "-m", "backprop", "example", "--spec", str(path)],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr == "backprop: error: x[1] is nan; every number in a spec must be finite\n"
+
+
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_gradcheck_passes_and_reports_every_parameter(capsys, tmp_path, name):
+    path = write(tmp_path, SPECS[name])
+    rc, out, err = run(capsys, "gradcheck", "--spec", path)
+    assert rc == 0 and err == ""
+    assert "PASS" in out
+    n_layers = len(SPECS[name]["layers"])
+    names = [f"{2 * i}.{p}" for i in range(n_layers) for p in ("W", "b")]
+    for pname in names:
+        assert pname in out
+    rc, out, _ = run(capsys, "gradcheck", "--spec", path, "--format", "json")
+    report = json.loads(out)
+    assert rc == 0 and report["ok"] is True
+    assert [p["name"] for p in report["params"]] == names
+    assert all(p["max_rel_error"] < 1e-7 for p in report["params"])
+    shapes = [list(np.shape(layer[k])) for layer in SPECS[name]["layers"] for k in ("W", "b")]
+    assert [p["shape"] for p in report["params"]] == shapes
+
+
+def test_gradcheck_failure_exits_1(capsys, tmp_path, monkeypatch):
+    def strict(*args, **kwargs):
+        return bp.gradcheck(*args, **{**kwargs, "tolerance": 0.0})  # nothing passes 0
+
+    monkeypatch.setattr(cli, "gradcheck", strict)
+    rc, out, _ = run(capsys, "gradcheck", "--spec", write(tmp_path, SPECS["batch-leaky"]))
+    assert rc == 1 and "FAIL" in out

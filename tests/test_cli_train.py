@@ -1,0 +1,105 @@
+"""`backprop train`: trains from the command line, saves, plots, answers bad input in one line."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import backprop as bp
+from backprop import cli
+from backprop.data import find_mnist_dir
+
+
+def run(capsys, *argv):
+    code = cli.main(["train", *argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_no_arguments_trains_a_builtin_dataset_and_says_how_it_did(capsys):
+    code, out, err = run(capsys)
+    assert code == 0
+    assert "spirals" in err and "epoch 60/60" in err
+    accuracy = float(out.split("test accuracy ")[1].split("%")[0])
+    assert accuracy > 90.0
+
+
+def test_json_result_save_and_reload(tmp_path, capsys):
+    model = tmp_path / "model.npz"
+    code, out, _ = run(capsys, "moons", "--hidden", "16", "--epochs", "20", "--json", "--quiet",
+                       "--save", str(model), "--optimizer", "nesterov", "--weight-decay", "1e-4",
+                       "--clip-norm", "5", "--schedule", "cosine", "--seed", "3")
+    assert code == 0
+    result = json.loads(out)
+    assert result["epochs_run"] == 20 and result["test_accuracy"] > 0.8
+    net, extra, arrays = bp.io.load(model, with_extra=True)
+    assert extra["loss"] == "softmax_cross_entropy"
+    assert extra["settings"]["optimizer"] == "nesterov"
+    assert len(extra["history"]["history"]["loss"]) == 20
+    # the saved standardiser reproduces the CLI's own test accuracy
+    X, y = bp.datasets.moons(600, rng=3)
+    _, _, X_te, y_te = bp.train_val_split(X, y, 0.2, rng=4, stratify=True)
+    st = bp.Standardizer.from_state_dict({k.split("/")[1]: v for k, v in arrays.items()})
+    acc = (net.predict(st.transform(X_te).astype(np.float32)) == y_te).mean()
+    assert acc == pytest.approx(result["test_accuracy"])
+
+
+def test_plot_and_checkpoint_resume(tmp_path, capsys):
+    png, ckpt = tmp_path / "curves.png", tmp_path / "ckpt.npz"
+    code, out, _ = run(capsys, "blobs", "--epochs", "4", "--quiet", "--plot", str(png),
+                       "--checkpoint", str(ckpt), "--batch-norm", "--dropout", "0.1")
+    assert code == 0 and "curves written" in out
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    code, out, _ = run(capsys, "blobs", "--epochs", "6", "--quiet", "--resume", str(ckpt),
+                       "--batch-norm", "--dropout", "0.1", "--json")
+    assert code == 0 and json.loads(out)["epochs_run"] == 6
+
+
+def test_csv_file_with_string_labels(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 3))
+    names = np.where(X[:, 0] + X[:, 1] > 0, "yes", "no")
+    path = tmp_path / "data.csv"
+    lines = ["a,b,c,label"] + [f"{r[0]},{r[1]},{r[2]},{n}" for r, n in zip(X, names, strict=True)]
+    path.write_text("\n".join(lines))
+    code, out, _ = run(capsys, str(path), "--label-column", "label", "--epochs", "30", "--quiet")
+    assert code == 0
+    assert float(out.split("test accuracy ")[1].split("%")[0]) > 80
+
+
+@pytest.mark.parametrize(("argv", "needle"), [
+    (["--lr", "-0.1"], "learning rate must be > 0, got -0.1"),
+    (["--momentum", "1.5", "--optimizer", "momentum"], "momentum must be in [0, 1), got 1.5"),
+    (["--dropout", "1"], "dropout p must be in [0, 1), got 1"),
+    (["--batch-size", "0"], "batch size must be >= 1, got 0"),
+    (["--epochs", "0"], "epochs must be >= 1, got 0"),
+    (["--hidden", "10,abc"], "--hidden takes comma-separated widths"),
+    (["missing.csv"], "missing.csv"),
+    (["--optimizer", "rmsprop"], "invalid choice: 'rmsprop'"),
+    (["--test-split", "1.5"], "--test-split must be in (0, 1), got 1.5"),
+])
+def test_bad_input_is_one_line_and_nonzero(capsys, argv, needle):
+    code, out, err = run(capsys, *argv, "--quiet")
+    assert code == 2
+    assert err.count("\n") == 1 and err.startswith("backprop: error:")
+    assert needle in err
+    assert "Traceback" not in err
+
+
+def test_nan_in_data_file_is_refused(tmp_path, capsys):
+    path = tmp_path / "bad.npz"
+    X = np.ones((10, 2))
+    X[3, 1] = np.nan
+    np.savez(path, X=X, y=np.arange(10) % 2)
+    code, _, err = run(capsys, str(path), "--quiet")
+    assert code == 2 and "non-finite" in err
+
+
+@pytest.mark.skipif(find_mnist_dir() is None, reason="MNIST not found (../shared/data/mnist)")
+def test_mnist_protocol_trains_quickly(capsys):
+    code, out, err = run(capsys, "mnist", "--hidden", "64", "--epochs", "2", "--json", "--quiet")
+    assert code == 0
+    result = json.loads(out)
+    assert result["test_accuracy"] > 0.85
