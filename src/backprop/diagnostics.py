@@ -211,8 +211,8 @@ class Diagnostics(Callback):
                       if isinstance(layer, _ACTIVATIONS)]
         names = [layer_name(i, layer) for i, layer, _ in self._layers]
         old = state.history.diagnostics
-        if old is not None and old.get("layers") == names:
-            self._data = old  # resumed from a checkpoint: keep appending
+        if old is not None and state.epoch > 0 and old.get("layers") == names:
+            self._data = old  # resumed from a checkpoint (epoch restored): keep appending
             return
         self._warned = set()
         self._data = {
