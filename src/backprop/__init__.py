@@ -7,7 +7,7 @@ Architecture: ``layers``, ``losses``, ``init`` and ``optim`` depend on NumPy onl
 ``callbacks`` and ``io`` compose them; ``gradcheck`` and ``trace`` only observe the engine.
 """
 
-from . import data, datasets, init, io, optim
+from . import data, datasets, diagnostics, init, io, labs, optim
 from .callbacks import Callback, EarlyStopping, LambdaCallback
 from .data import (
     BatchIterator,
@@ -20,6 +20,7 @@ from .data import (
     random_shift,
     train_val_split,
 )
+from .diagnostics import Diagnostics, GradientWarning
 from .gradcheck import GradcheckReport, gradcheck, numerical_gradient
 from .io import load, save
 from .layers import (
@@ -69,7 +70,8 @@ __all__ = [
     # schedules
     "CosineAnnealingLR", "ExponentialLR", "OneCycleLR", "ReduceLROnPlateau", "StepLR",
     # training
-    "Callback", "EarlyStopping", "History", "LambdaCallback", "TrainingDivergedWarning",
+    "Callback", "Diagnostics", "EarlyStopping", "GradientWarning", "History", "LambdaCallback",
+    "TrainingDivergedWarning", "diagnostics", "labs",
     "evaluate", "fit", "predict", "predict_proba",
     # data
     "BatchIterator", "RandomShift", "Standardizer", "check_Xy", "data", "datasets",

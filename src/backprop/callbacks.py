@@ -29,6 +29,13 @@ class Callback:
     def on_epoch_begin(self, state: TrainState) -> None:
         """Called at the start of every epoch (``state.epoch`` is 1-based)."""
 
+    def on_batch_begin(self, state: TrainState) -> None:
+        """Called before every forward pass (``state.step`` is already the new 1-based step)."""
+
+    def on_after_backward(self, state: TrainState) -> None:
+        """Called after ``net.backward`` has written every gradient, before the optimiser step
+        (and before the non-finite guard, so observers also see a bad gradient)."""
+
     def on_batch_end(self, state: TrainState, logs: dict[str, float]) -> None:
         """Called after every optimiser step with ``logs = {"loss": batch loss}``."""
 
@@ -190,8 +197,8 @@ class LambdaCallback(Callback):
     """A callback from plain functions: ``LambdaCallback(on_epoch_end=lambda state, logs: ...)``."""
 
     def __init__(self, **hooks: Any):
-        allowed = {"on_train_begin", "on_epoch_begin", "on_batch_end", "on_epoch_end",
-                   "on_train_end"}
+        allowed = {"on_train_begin", "on_epoch_begin", "on_batch_begin", "on_after_backward",
+                   "on_batch_end", "on_epoch_end", "on_train_end"}
         for name, fn in hooks.items():
             if name not in allowed:
                 raise ValueError(f"unknown callback hook {name!r}; known: {sorted(allowed)}")

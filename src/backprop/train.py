@@ -63,6 +63,9 @@ class History:
         The epoch whose weights were restored by early stopping.
     diverged : bool
         True when the non-finite guard stopped training.
+    diagnostics : dict or None
+        Per-layer records of a :class:`backprop.diagnostics.Diagnostics` callback (JSON-able;
+        None when no diagnostics were recorded).
     """
 
     history: dict[str, list[float]] = field(default_factory=dict)
@@ -71,6 +74,7 @@ class History:
     best_epoch: int | None = None
     diverged: bool = False
     interrupted: bool = False
+    diagnostics: dict[str, Any] | None = None
 
     def __getitem__(self, key: str) -> list[float]:
         return self.history[key]
@@ -83,14 +87,15 @@ class History:
     def to_dict(self) -> dict[str, Any]:
         return {"history": self.history, "epochs": self.epochs, "stop_reason": self.stop_reason,
                 "best_epoch": self.best_epoch, "diverged": self.diverged,
-                "interrupted": self.interrupted}
+                "interrupted": self.interrupted, "diagnostics": self.diagnostics}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> History:
         return cls(history={k: list(v) for k, v in data.get("history", {}).items()},
                    epochs=list(data.get("epochs", [])), stop_reason=data.get("stop_reason"),
                    best_epoch=data.get("best_epoch"), diverged=bool(data.get("diverged")),
-                   interrupted=bool(data.get("interrupted")))
+                   interrupted=bool(data.get("interrupted")),
+                   diagnostics=data.get("diagnostics"))
 
 
 @dataclass
@@ -330,7 +335,7 @@ def fit(net: Sequential, X: Any, y: Any, *, loss: Loss | str, optimizer: Any,
         early_stopping: EarlyStopping | int | None = None,
         callbacks: Iterable[Callback] = (), verbose: bool = True,
         checkpoint: str | Path | None = None, checkpoint_every: int = 1,
-        resume: str | Path | None = None) -> History:
+        resume: str | Path | None = None, diagnostics: Any = False) -> History:
     """Train ``net`` on ``(X, y)`` with mini-batch gradient descent.
 
     Parameters
@@ -372,6 +377,10 @@ def fit(net: Sequential, X: Any, y: Any, *, loss: Loss | str, optimizer: Any,
         Ctrl-C, at the last finished epoch).
     resume : path, optional
         Continue from a checkpoint written by an earlier run with the same arguments.
+    diagnostics : bool or Diagnostics, default False
+        ``True`` adds a :class:`backprop.diagnostics.Diagnostics` callback with its defaults (a
+        per-layer record on the last batch of each epoch, in ``history.diagnostics``); pass a
+        ``Diagnostics(...)`` to choose its settings. Off, it costs nothing.
 
     Returns
     -------
@@ -415,6 +424,15 @@ def fit(net: Sequential, X: Any, y: Any, *, loss: Loss | str, optimizer: Any,
         if not isinstance(early_stopping, EarlyStopping):
             raise TypeError("early_stopping must be an EarlyStopping or a patience (int)")
         callbacks.append(early_stopping)
+    if diagnostics is True:
+        from .diagnostics import Diagnostics
+
+        callbacks.append(Diagnostics())
+    elif diagnostics is not False and diagnostics is not None:
+        if not isinstance(diagnostics, Callback):
+            raise TypeError(f"diagnostics must be True, False or a Diagnostics callback, got "
+                            f"{diagnostics!r}")
+        callbacks.append(diagnostics)
     if verbose:
         callbacks.append(ProgressLogger())
 
@@ -452,6 +470,8 @@ def fit(net: Sequential, X: Any, y: Any, *, loss: Loss | str, optimizer: Any,
             counted = 0
             for xb, yb in iterator:
                 state.step += 1
+                for cb in callbacks:
+                    cb.on_batch_begin(state)
                 out = net.forward(xb)
                 J = loss.forward(out, yb)
                 if not math.isfinite(J):
@@ -460,6 +480,8 @@ def fit(net: Sequential, X: Any, y: Any, *, loss: Loss | str, optimizer: Any,
                                      f"{state.step} (first non-finite value: {where})")
                     break
                 net.backward(loss.backward(), input_grad=False)
+                for cb in callbacks:
+                    cb.on_after_backward(state)
                 bad = _nonfinite_grad(params)
                 if bad is not None:
                     _diverged(state, f"a non-finite gradient appeared at epoch {state.epoch}, "

@@ -1,0 +1,584 @@
+r"""Labs: the article's claims about training deep networks, measured on this engine.
+
+Each lab trains small networks on a built-in 2-D dataset, returns its numbers as a result object
+(so tests and notebooks can check them), prints a table and a reading *computed from those
+numbers*, and can write a PNG.
+
+``vanishing``
+    The same deep network (:math:`\ge 8` hidden layers) four ways: sigmoid with the naive
+    :math:`\mathcal{N}(0, 0.01^2)` start, sigmoid with Xavier, ReLU with He, ReLU with He and
+    batch normalisation. The gradient norms :math:`\lVert \partial J / \partial W^{[l]} \rVert`
+    of every Dense layer come from the engine's own backward pass (recorded by
+    :class:`~backprop.diagnostics.Diagnostics`) at the first step and after training. The
+    backward recursion :math:`\delta^{[l]} = (W^{[l+1]})^\top \delta^{[l+1]} \odot g'(Z^{[l]})`
+    multiplies the error signal by :math:`W^\top` and :math:`g'` once per layer; with
+    :math:`\sigma' \le 1/4` and tiny weights the product shrinks geometrically.
+
+``optimizers``
+    One network, one dataset, one seed, five optimisers: SGD, SGD with momentum, Nesterov, Adam
+    and AdamW (Adam with decoupled weight decay); loss curves and a final table.
+
+Every number is reproducible from ``seed`` (the wall-clock times aside).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ._checks import check_int, check_positive
+from .datasets import DATASETS
+from .diagnostics import Diagnostics, GradientWarning
+from .layers.dense import Dense
+from .models import mlp
+from .optim import SGD, Adam, AdamW
+from .train import fit
+
+__all__ = ["LABS", "OptimizerRun", "OptimizersResult", "VanishingResult", "VanishingRun",
+           "optimizers", "vanishing"]
+
+MIN_DEPTH = 8
+LANGS = ("en", "vi")
+
+
+def _dataset(name: str, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    if name not in DATASETS:
+        raise ValueError(f"unknown dataset {name!r}; known: {', '.join(sorted(DATASETS))}")
+    return DATASETS[name](check_int("n_samples", n, minimum=8), rng=seed)
+
+
+def _seed(seed: Any) -> int:
+    return check_int("seed", seed, minimum=0)
+
+
+def _out_dir(out: str | Path | None) -> Path | None:
+    if out is None:
+        return None
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def _sci(x: float) -> str:
+    """A ratio as a readable power of ten: 1.3e-17, 0.35, 12."""
+    if not math.isfinite(x):
+        return str(x)
+    if x == 0:
+        return "0"
+    if 1e-2 <= abs(x) < 1e3:
+        return f"{x:.2g}"
+    return f"{x:.1e}"
+
+
+# --- vanishing gradients ----------------------------------------------------------------------
+
+#: (label, activation, init, batch_norm) of each configuration of the vanishing lab
+VANISHING_CONFIGS: tuple[tuple[str, str, str, bool], ...] = (
+    ("sigmoid + N(0, 0.01²)", "sigmoid", "normal", False),
+    ("sigmoid + Xavier", "sigmoid", "xavier_uniform", False),
+    ("ReLU + He", "relu", "he_uniform", False),
+    ("ReLU + He + BatchNorm", "relu", "he_uniform", True),
+)
+
+
+@dataclass
+class VanishingRun:
+    r"""One configuration of :func:`vanishing`.
+
+    Attributes
+    ----------
+    name : str
+        Configuration label, e.g. ``"sigmoid + Xavier"``.
+    activation, init : str
+    batch_norm : bool
+    layers : list of str
+        The Dense layers, input side first.
+    grad_start, grad_end : list of float
+        :math:`\lVert dW^{[l]} \rVert` of each Dense layer at step 1 (the initial weights) and
+        at the last step of training (NaN where non-finite).
+    loss, accuracy : list of float
+        Training loss and accuracy per epoch.
+    warnings : list of str
+        The :class:`~backprop.diagnostics.GradientWarning` messages raised while training.
+    """
+
+    name: str
+    activation: str
+    init: str
+    batch_norm: bool
+    layers: list[str]
+    grad_start: list[float]
+    grad_end: list[float]
+    loss: list[float]
+    accuracy: list[float]
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def ratio_start(self) -> float:
+        """First Dense layer's gradient norm over the last one's, at initialisation."""
+        return self.grad_start[0] / self.grad_start[-1]
+
+    @property
+    def ratio_end(self) -> float:
+        """First over last gradient norm after training."""
+        return self.grad_end[0] / self.grad_end[-1]
+
+    @property
+    def final_loss(self) -> float:
+        return self.loss[-1]
+
+    @property
+    def final_accuracy(self) -> float:
+        return self.accuracy[-1]
+
+
+@dataclass
+class VanishingResult:
+    """What :func:`vanishing` measured, with its text table and reading."""
+
+    runs: list[VanishingRun]
+    depth: int
+    width: int
+    epochs: int
+    dataset: str
+    n_samples: int
+    seed: int
+    lang: str
+    table: str = ""
+    reading: str = ""
+    png: str | None = None
+
+    def run(self, name: str) -> VanishingRun:
+        """The run of a configuration, by its label or a unique part of it."""
+        for r in self.runs:
+            if r.name == name:
+                return r
+        hits = [r for r in self.runs if name.lower() in r.name.lower()]
+        if len(hits) == 1:
+            return hits[0]
+        raise KeyError(f"no single configuration matches {name!r}; known: "
+                       f"{[r.name for r in self.runs]}")
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        for run, d in zip(self.runs, data["runs"], strict=True):
+            d.update(ratio_start=run.ratio_start, ratio_end=run.ratio_end,
+                     final_loss=run.final_loss, final_accuracy=run.final_accuracy)
+        return data
+
+
+def vanishing(*, depth: int = 10, width: int = 32, epochs: int = 20, n_samples: int = 512,
+              batch_size: int = 64, lr: float = 0.1, dataset: str = "circles", seed: int = 0,
+              out: str | Path | None = None, lang: str = "en") -> VanishingResult:
+    r"""The vanishing-gradient lab: per-layer gradient norms of a deep network, four ways.
+
+    Each configuration is ``mlp([2] + [width] * depth + [n_classes])`` built from the same seed
+    and trained with plain SGD on the same batches; the gradient norms are those the engine's
+    backward pass wrote at the first step and at the last step.
+
+    Parameters
+    ----------
+    depth : int, default 10
+        Number of hidden layers (at least 8: the effect compounds with depth).
+    width : int, default 32
+        Units per hidden layer.
+    epochs : int, default 20
+    n_samples : int, default 512
+    batch_size : int, default 64
+    lr : float, default 0.1
+        SGD learning rate :math:`\alpha` (:math:`W \leftarrow W - \alpha\, dW`).
+    dataset : str, default "circles"
+        A built-in 2-D dataset (see :mod:`backprop.datasets`).
+    seed : int, default 0
+        Seeds the data, the initial weights and the batch order.
+    out : path, optional
+        Directory for ``lab-vanishing.png`` (created if missing); no PNG when None.
+    lang : {"en", "vi"}
+        Language of the table and the reading.
+
+    Returns
+    -------
+    VanishingResult
+    """
+    depth = check_int("depth", depth)
+    if depth < MIN_DEPTH:
+        raise ValueError(f"depth must be >= {MIN_DEPTH} hidden layers (vanishing gradients "
+                         f"need a deep network), got {depth}")
+    width = check_int("width", width, minimum=1)
+    epochs = check_int("epochs", epochs, minimum=1)
+    batch_size = check_int("batch size", batch_size, minimum=2)  # BatchNorm needs 2 samples
+    lr = check_positive("learning rate", lr)
+    seed = _seed(seed)
+    if lang not in LANGS:
+        raise ValueError(f"lang must be one of {LANGS}, got {lang!r}")
+    out_dir = _out_dir(out)
+    X, y = _dataset(dataset, n_samples, seed)
+    n_classes = int(y.max()) + 1
+    runs = []
+    for name, activation, init, bn in VANISHING_CONFIGS:
+        net = mlp([X.shape[1]] + [width] * depth + [n_classes], activation=activation,
+                  init=init, batch_norm=bn, rng=seed)
+        # every epoch records its last batch; the first step (initial weights) is always kept
+        diag = Diagnostics(unit="epoch")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", GradientWarning)
+            history = fit(net, X, y, loss="softmax_cross_entropy",
+                          optimizer=SGD(net.parameters(), lr=lr), epochs=epochs,
+                          batch_size=batch_size, seed=seed, verbose=False, callbacks=[diag])
+        d = history.diagnostics
+        dense = [k for k, i in enumerate(d["layer_index"]) if isinstance(net.layers[i], Dense)]
+
+        def norms(record: dict[str, Any], dense: list[int] = dense) -> list[float]:
+            return [math.nan if record["grad_norm"][k] is None else record["grad_norm"][k]
+                    for k in dense]
+
+        runs.append(VanishingRun(
+            name=name, activation=activation, init=init, batch_norm=bn,
+            layers=[d["layers"][k] for k in dense],
+            grad_start=norms(d["records"][0]), grad_end=norms(d["records"][-1]),
+            loss=list(history["loss"]), accuracy=list(history["accuracy"]),
+            warnings=[str(w.message) for w in caught if issubclass(w.category, GradientWarning)]))
+    result = VanishingResult(runs=runs, depth=depth, width=width, epochs=epochs, dataset=dataset,
+                             n_samples=int(X.shape[0]), seed=seed, lang=lang)
+    result.table = _vanishing_table(result)
+    result.reading = _vanishing_reading(result)
+    if out_dir is not None:
+        from .plots import plot_lab_vanishing
+
+        result.png = str(plot_lab_vanishing(result, out_dir / "lab-vanishing.png"))
+    return result
+
+
+_TEXT = {
+    "en": {
+        "title": "Gradient norm ||dW|| of each Dense layer (1 = next to the input); {dataset}, "
+                 "{depth} hidden layers of {width}, seed {seed}",
+        "start": "at initialisation (step 1)",
+        "end": "after {epochs} epochs",
+        "layer": "layer",
+        "config": "configuration",
+        "ratio0": "first/last, start",
+        "ratio1": "first/last, end",
+        "loss": "final loss",
+        "acc": "accuracy",
+    },
+    "vi": {
+        "title": "Chuẩn gradient ||dW|| của từng lớp Dense (1 = sát đầu vào); {dataset}, "
+                 "{depth} lớp ẩn, mỗi lớp {width} nơ-ron, seed {seed}",
+        "start": "lúc khởi tạo (bước 1)",
+        "end": "sau {epochs} epoch",
+        "layer": "lớp",
+        "config": "cấu hình",
+        "ratio0": "đầu/cuối, lúc đầu",
+        "ratio1": "đầu/cuối, lúc cuối",
+        "loss": "mất mát cuối",
+        "acc": "độ chính xác",
+    },
+}
+
+
+def _vanishing_table(result: VanishingResult) -> str:
+    t = _TEXT[result.lang]
+    col = max(len(r.name) for r in result.runs) + 2
+    lines = [t["title"].format(dataset=result.dataset, depth=result.depth, width=result.width,
+                               seed=result.seed)]
+    for key, label in (("grad_start", t["start"]), ("grad_end", t["end"])):
+        lines.append("")
+        lines.append(label.format(epochs=result.epochs))
+        lines.append(f"{t['layer']:>6}" + "".join(f"{r.name:>{col}}" for r in result.runs))
+        for l in range(len(result.runs[0].layers)):
+            lines.append(f"{l + 1:>6}" + "".join(f"{getattr(r, key)[l]:>{col}.2e}"
+                                                 for r in result.runs))
+    lines.append("")
+    w = max(len(r.name) for r in result.runs)
+    lines.append(f"{t['config']:<{w}}  {t['ratio0']:>18}  {t['ratio1']:>18}  "
+                 f"{t['loss']:>12}  {t['acc']:>12}")
+    for r in result.runs:
+        lines.append(f"{r.name:<{w}}  {r.ratio_start:>18.2e}  {r.ratio_end:>18.2e}  "
+                     f"{r.final_loss:>12.4f}  {100 * r.final_accuracy:>11.1f}%")
+    return "\n".join(lines)
+
+
+def _verdict(ratio: float, depth: int, lang: str, vanish: float = 1e-3,
+             explode: float = 1e3) -> str:
+    """How the first layer's gradient compares with the last one's, in words."""
+    if not math.isfinite(ratio):
+        return ("the gradient is not finite" if lang == "en" else "gradient không hữu hạn")
+    per_layer = ratio ** (1.0 / depth) if ratio > 0 else 0.0
+    if ratio < vanish:
+        if lang == "en":
+            return (f"the first layer's gradient is {_sci(ratio)} of the last layer's "
+                    f"(each layer scales it by about {per_layer:.2g} on the way back): it "
+                    f"vanishes and the layers near the input barely learn")
+        return (f"gradient của lớp đầu chỉ bằng {_sci(ratio)} lần gradient của lớp cuối (mỗi "
+                f"lớp nhân nó với khoảng {per_layer:.2g} trên đường lan truyền ngược): gradient "
+                f"bị triệt tiêu, các lớp gần đầu vào hầu như không học")
+    if ratio > explode:
+        if lang == "en":
+            return (f"the first layer's gradient is {_sci(ratio)} times the last layer's: it "
+                    f"explodes")
+        return (f"gradient của lớp đầu lớn gấp {_sci(ratio)} lần gradient của lớp cuối: "
+                f"gradient bùng nổ")
+    factor = max(ratio, 1.0 / ratio)
+    if lang == "en":
+        return (f"the first layer's gradient stays within a factor of {factor:.2g} of the "
+                f"last layer's")
+    return f"gradient của lớp đầu chỉ chênh tối đa {factor:.2g} lần so với lớp cuối"
+
+
+def _vanishing_reading(result: VanishingResult) -> str:
+    lang = result.lang
+    e = result.epochs
+    sentences = []
+    for r in result.runs:
+        acc = f"{100 * r.final_accuracy:.0f}%"
+        verdict = _verdict(r.ratio_start, result.depth, lang)
+        if lang == "en":
+            sentences.append(
+                f"With {r.name}, at the start {verdict}. After {e} epochs the first/last ratio "
+                f"is {_sci(r.ratio_end)} and training accuracy {acc} (loss {r.final_loss:.3f}).")
+        else:
+            sentences.append(
+                f"Với {r.name}, lúc bắt đầu {verdict}. Sau {e} epoch tỉ lệ đầu/cuối là "
+                f"{_sci(r.ratio_end)}, độ chính xác huấn luyện {acc} (mất mát "
+                f"{r.final_loss:.3f}).")
+    naive, xavier = result.runs[0], result.runs[1]
+    if naive.ratio_start > 0 and xavier.ratio_start > 0:
+        gain = math.log10(xavier.ratio_start / naive.ratio_start)
+        still = xavier.ratio_start < 1e-3
+        if lang == "en":
+            text = (f"Xavier instead of the naive start changes the first/last ratio by "
+                    f"{gain:+.0f} orders of magnitude")
+            text += (", yet with sigmoid (whose derivative is at most 0.25) the gradient still "
+                     "vanishes at this depth." if still else ".")
+        else:
+            text = (f"Dùng Xavier thay cho khởi tạo N(0, 0.01²) làm tỉ lệ đầu/cuối thay đổi "
+                    f"{gain:+.0f} bậc độ lớn")
+            text += (", nhưng với sigmoid (đạo hàm không quá 0.25) gradient vẫn bị triệt tiêu "
+                     "ở độ sâu này." if still else ".")
+        sentences.append(text)
+    best = max(result.runs, key=lambda r: (r.final_accuracy, -r.final_loss))
+    worst = min(result.runs, key=lambda r: (r.final_accuracy, -r.final_loss))
+    if lang == "en":
+        sentences.append(f"Best after {e} epochs: {best.name} "
+                         f"({100 * best.final_accuracy:.0f}%); worst: {worst.name} "
+                         f"({100 * worst.final_accuracy:.0f}%).")
+    else:
+        sentences.append(f"Tốt nhất sau {e} epoch: {best.name} "
+                         f"({100 * best.final_accuracy:.0f}%); kém nhất: {worst.name} "
+                         f"({100 * worst.final_accuracy:.0f}%).")
+    return " ".join(sentences)
+
+
+# --- optimisers -------------------------------------------------------------------------------
+
+@dataclass
+class OptimizerRun:
+    r"""One optimiser of :func:`optimizers`: its settings, loss curve and final numbers.
+
+    ``weight_norm`` is :math:`\sqrt{\sum_l \lVert W^{[l]} \rVert_F^2}` over the weights
+    (not the biases) at the end of training; ``seconds`` is wall time (not reproducible).
+    """
+
+    name: str
+    settings: str
+    loss: list[float]
+    accuracy: list[float]
+    seconds: float
+    weight_norm: float
+
+    @property
+    def final_loss(self) -> float:
+        return self.loss[-1]
+
+    @property
+    def final_accuracy(self) -> float:
+        return self.accuracy[-1]
+
+
+@dataclass
+class OptimizersResult:
+    """What :func:`optimizers` measured, with its text table and reading."""
+
+    runs: list[OptimizerRun]
+    sizes: list[int]
+    epochs: int
+    dataset: str
+    n_samples: int
+    seed: int
+    table: str = ""
+    reading: str = ""
+    png: str | None = None
+    boundary_png: str | None = None
+
+    def run(self, name: str) -> OptimizerRun:
+        """The run of an optimiser, by its exact label."""
+        for r in self.runs:
+            if r.name == name:
+                return r
+        raise KeyError(f"no optimiser {name!r}; known: {[r.name for r in self.runs]}")
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        for run, d in zip(self.runs, data["runs"], strict=True):
+            d.update(final_loss=run.final_loss, final_accuracy=run.final_accuracy)
+        return data
+
+
+def _optimizer_table(lr_sgd: float, lr_adam: float, weight_decay: float
+                     ) -> list[tuple[str, str, Any]]:
+    """(label, settings, factory) of each optimiser; the SGD family shares one learning rate
+    so only the update rule differs, and Adam/AdamW use their usual one."""
+    return [
+        ("SGD", f"lr={lr_sgd:g}", lambda ps: SGD(ps, lr=lr_sgd)),
+        ("SGD + momentum", f"lr={lr_sgd:g}, momentum=0.9",
+         lambda ps: SGD(ps, lr=lr_sgd, momentum=0.9)),
+        ("Nesterov", f"lr={lr_sgd:g}, momentum=0.9, nesterov",
+         lambda ps: SGD(ps, lr=lr_sgd, momentum=0.9, nesterov=True)),
+        ("Adam", f"lr={lr_adam:g}", lambda ps: Adam(ps, lr=lr_adam)),
+        ("AdamW", f"lr={lr_adam:g}, weight_decay={weight_decay:g} (decoupled)",
+         lambda ps: AdamW(ps, lr=lr_adam, weight_decay=weight_decay)),
+    ]
+
+
+def optimizers(*, epochs: int = 100, hidden: tuple[int, ...] = (64, 64), n_samples: int = 600,
+               batch_size: int = 32, lr_sgd: float = 0.05, lr_adam: float = 0.01,
+               weight_decay: float = 1e-2, dataset: str = "spirals", seed: int = 0,
+               out: str | Path | None = None) -> OptimizersResult:
+    r"""The optimiser lab: one network and dataset trained with five optimisers.
+
+    Every run starts from the same initial weights (the same ``seed``) and sees the same
+    batches. The rules (as in ``torch.optim``): SGD :math:`W \leftarrow W - \alpha g`;
+    momentum :math:`v \leftarrow \mu v + g,\ W \leftarrow W - \alpha v`; Nesterov steps along
+    :math:`g + \mu v`; Adam divides a running mean of :math:`g` by the root of a running mean
+    of :math:`g^2` (bias-corrected); AdamW adds decoupled decay
+    :math:`W \leftarrow W - \alpha \lambda W`.
+
+    Parameters
+    ----------
+    epochs : int, default 100
+    hidden : tuple of int, default (64, 64)
+        Hidden widths of the ReLU network (He init).
+    n_samples : int, default 600
+    batch_size : int, default 32
+    lr_sgd : float, default 0.05
+        Learning rate of SGD, SGD + momentum and Nesterov.
+    lr_adam : float, default 0.01
+        Learning rate of Adam and AdamW.
+    weight_decay : float, default 1e-2
+        AdamW's :math:`\lambda`.
+    dataset : str, default "spirals"
+        A built-in 2-D dataset (3 arms for spirals).
+    seed : int, default 0
+    out : path, optional
+        Directory for ``lab-optimizers.png`` (loss curves) and
+        ``lab-optimizers-boundary.png`` (the lowest-loss run's decision boundary).
+
+    Returns
+    -------
+    OptimizersResult
+    """
+    epochs = check_int("epochs", epochs, minimum=1)
+    hidden = tuple(check_int("hidden width", h, minimum=1) for h in hidden)
+    batch_size = check_int("batch size", batch_size, minimum=1)
+    lr_sgd = check_positive("lr_sgd", lr_sgd)
+    lr_adam = check_positive("lr_adam", lr_adam)
+    weight_decay = check_positive("weight_decay", weight_decay)
+    seed = _seed(seed)
+    out_dir = _out_dir(out)
+    if dataset == "spirals":
+        X, y = DATASETS["spirals"](check_int("n_samples", n_samples, minimum=8), n_classes=3,
+                                   rng=seed)
+    else:
+        X, y = _dataset(dataset, n_samples, seed)
+    sizes = [X.shape[1], *hidden, int(y.max()) + 1]
+    runs = []
+    nets = {}
+    histories = {}
+    for name, settings, make in _optimizer_table(lr_sgd, lr_adam, weight_decay):
+        net = mlp(sizes, activation="relu", rng=seed)
+        t0 = time.perf_counter()
+        history = fit(net, X, y, loss="softmax_cross_entropy", optimizer=make(net.parameters()),
+                      epochs=epochs, batch_size=batch_size, seed=seed, verbose=False)
+        seconds = time.perf_counter() - t0
+        weights = [p.data for p in net.parameters() if p.decay]
+        runs.append(OptimizerRun(name=name, settings=settings, loss=list(history["loss"]),
+                                 accuracy=list(history["accuracy"]), seconds=seconds,
+                                 weight_norm=float(np.sqrt(sum(np.sum(w * w) for w in weights)))))
+        nets[name] = net
+        histories[name] = history
+    result = OptimizersResult(runs=runs, sizes=sizes, epochs=epochs, dataset=dataset,
+                              n_samples=int(X.shape[0]), seed=seed)
+    result.table = _optimizers_table_text(result)
+    result.reading = _optimizers_reading(result)
+    if out_dir is not None:
+        from .plots import plot_decision_boundary, plot_loss_curves
+
+        arch = "-".join(str(s) for s in sizes)
+        result.png = str(plot_loss_curves(
+            histories, out_dir / "lab-optimizers.png",
+            title=f"Optimisers on {dataset} ({arch} ReLU, seed {seed})"))
+        best = min(runs, key=lambda r: r.final_loss)
+        result.boundary_png = str(plot_decision_boundary(
+            nets[best.name], X, y, out_dir / "lab-optimizers-boundary.png",
+            title=f"{best.name} after {epochs} epochs"))
+    return result
+
+
+def _optimizers_table_text(result: OptimizersResult) -> str:
+    arch = "-".join(str(s) for s in result.sizes)
+    w = max(len(r.name) for r in result.runs)
+    s = max(len(r.settings) for r in result.runs)
+    lines = [f"{result.dataset}, {result.n_samples} samples, network {arch} (ReLU, He init), "
+             f"{result.epochs} epochs, seed {result.seed}", "",
+             f"{'optimizer':<{w}}  {'settings':<{s}}  {'final loss':>10}  {'accuracy':>9}  "
+             f"{'time':>7}"]
+    for r in result.runs:
+        lines.append(f"{r.name:<{w}}  {r.settings:<{s}}  {r.final_loss:>10.4f}  "
+                     f"{100 * r.final_accuracy:>8.1f}%  {r.seconds:>6.2f}s")
+    return "\n".join(lines)
+
+
+def _optimizers_reading(result: OptimizersResult) -> str:
+    by_loss = sorted(result.runs, key=lambda r: r.final_loss)
+    sgd = result.run("SGD")
+    sentences = [f"After {result.epochs} epochs the lowest training loss is "
+                 f"{by_loss[0].name}'s ({by_loss[0].final_loss:.4f}), the highest "
+                 f"{by_loss[-1].name}'s ({by_loss[-1].final_loss:.4f})."]
+    parts = []
+    for r in result.runs:
+        if r is sgd or r.final_loss <= 0:
+            continue
+        ratio = sgd.final_loss / r.final_loss
+        parts.append(f"{r.name} {ratio:.2g}x lower" if ratio >= 1
+                     else f"{r.name} {1 / ratio:.2g}x higher")
+    if parts:
+        sentences.append("Against plain SGD's final loss: " + ", ".join(parts) + ".")
+    mom, nes = result.run("SGD + momentum"), result.run("Nesterov")
+    side = "below" if nes.final_loss < mom.final_loss else "above"
+    sentences.append(f"Nesterov's look-ahead ends {side} "
+                     f"classical momentum ({nes.final_loss:.4f} vs {mom.final_loss:.4f}).")
+    adam, adamw = result.run("Adam"), result.run("AdamW")
+    if adamw.weight_norm < adam.weight_norm:
+        shrink = (f"its decoupled decay leaves smaller weights (norm {adamw.weight_norm:.3g} vs "
+                  f"{adam.weight_norm:.3g})")
+    else:
+        shrink = (f"its weights end no smaller (norm {adamw.weight_norm:.3g} vs "
+                  f"{adam.weight_norm:.3g})")
+    sentences.append(f"AdamW ends at {adamw.final_loss:.4f} against Adam's "
+                     f"{adam.final_loss:.4f}; {shrink}.")
+    fastest = min(result.runs, key=lambda r: r.seconds)
+    slowest = max(result.runs, key=lambda r: r.seconds)
+    sentences.append(f"Wall time per run: {fastest.seconds:.2f}s ({fastest.name}) to "
+                     f"{slowest.seconds:.2f}s ({slowest.name}).")
+    return " ".join(sentences)
+
+
+#: name -> lab function, for the command line
+LABS = {"vanishing": vanishing, "optimizers": optimizers}

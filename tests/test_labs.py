@@ -1,0 +1,207 @@
+"""Labs: the article's claims hold on the returned numbers, runs are deterministic, the command
+line prints the table and writes valid PNGs, bad arguments give clear errors."""
+
+import argparse
+import functools
+import math
+
+import numpy as np
+import pytest
+
+from backprop import cli_lab, labs
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+# small settings: a few tenths of a second per lab
+SMALL_VANISHING = {"depth": 8, "width": 16, "epochs": 3, "n_samples": 128, "batch_size": 32}
+SMALL_OPTIMIZERS = {"epochs": 60, "hidden": (32, 32), "n_samples": 200}
+
+
+def assert_png(path):
+    data = open(path, "rb").read()
+    assert data[:8] == PNG_SIGNATURE
+    assert len(data) > 1000
+    plt = pytest.importorskip("matplotlib.pyplot")
+    image = plt.imread(path)
+    assert image.ndim == 3 and image.shape[0] > 100 and image.shape[1] > 100
+
+
+@pytest.fixture(scope="module")
+def vanishing_result(tmp_path_factory):
+    pytest.importorskip("matplotlib")
+    return labs.vanishing(seed=0, out=tmp_path_factory.mktemp("vanishing"), **SMALL_VANISHING)
+
+
+@pytest.fixture(scope="module")
+def optimizers_result(tmp_path_factory):
+    pytest.importorskip("matplotlib")
+    return labs.optimizers(seed=0, out=tmp_path_factory.mktemp("optimizers"), **SMALL_OPTIMIZERS)
+
+
+# --- vanishing ----------------------------------------------------------------------------------
+
+def test_vanishing_shows_the_articles_claims(vanishing_result):
+    r = vanishing_result
+    naive = r.run("sigmoid + N(0, 0.01²)")
+    xavier = r.run("sigmoid + Xavier")
+    he = r.run("ReLU + He")
+    bn = r.run("ReLU + He + BatchNorm")
+    assert len(naive.grad_start) == SMALL_VANISHING["depth"] + 1  # every Dense layer
+    # naive init: the first layer's gradient is a vanishing fraction of the last layer's
+    assert naive.ratio_start < 1e-9
+    assert naive.ratio_end < 1e-9
+    # ... and it shrinks layer after layer on the way back (monotone from output to input)
+    assert all(a < b for a, b in zip(naive.grad_start[:-1], naive.grad_start[1:], strict=True))
+    # Xavier gains orders of magnitude over the naive start
+    assert xavier.ratio_start > 1e3 * naive.ratio_start
+    # ReLU + He and BatchNorm keep the first layer within two orders of magnitude of the last
+    for run in (he, bn):
+        assert 1e-2 < run.ratio_start < 1e2
+        assert 1e-2 < run.ratio_end < 1e2
+        assert run.ratio_start > 1e6 * naive.ratio_start
+    # the warnings of the Diagnostics callback name the starved layer
+    assert any(w.startswith("vanishing gradient in layer 0 Dense(2->16)") for w in naive.warnings)
+    assert not any(w.startswith("vanishing") for w in he.warnings + bn.warnings)
+
+
+def test_vanishing_is_deterministic():
+    a = labs.vanishing(seed=3, **SMALL_VANISHING).to_dict()
+    b = labs.vanishing(seed=3, **SMALL_VANISHING).to_dict()
+    assert a == b
+    c = labs.vanishing(seed=4, **SMALL_VANISHING).to_dict()
+    assert c["runs"][0]["grad_start"] != a["runs"][0]["grad_start"]
+
+
+def test_vanishing_png_table_and_reading(vanishing_result):
+    r = vanishing_result
+    assert r.png is not None and r.png.endswith("lab-vanishing.png")
+    assert_png(r.png)
+    for run in r.runs:
+        assert run.name in r.table
+        assert run.name in r.reading
+        # the reading quotes the measured ratio, not a canned number
+        assert labs._sci(run.ratio_end) in r.reading
+    naive = r.runs[0]
+    assert f"is {labs._sci(naive.ratio_start)} of the last layer's" in r.reading
+    assert "vanishes" in r.reading and "within a factor of" in r.reading
+    per_layer = naive.ratio_start ** (1 / SMALL_VANISHING["depth"])
+    assert f"about {per_layer:.2g}" in r.reading
+
+
+def test_vanishing_reading_in_vietnamese():
+    r = labs.vanishing(seed=0, lang="vi", **SMALL_VANISHING)
+    assert "triệt tiêu" in r.reading and "lớp" in r.table
+    assert labs._sci(r.runs[0].ratio_start) in r.reading
+
+
+@pytest.mark.parametrize("ratio, lang, expected", [
+    (1e-12, "en", "is 1.0e-12 of the last layer's"),
+    (1e-12, "en", "vanishes"),
+    (1e5, "en", "1.0e+05 times the last layer's: it explodes"),
+    (0.25, "en", "within a factor of 4 of"),
+    (3.0, "en", "within a factor of 3 of"),
+    (1e-12, "vi", "triệt tiêu"),
+    (1e5, "vi", "bùng nổ"),
+    (math.nan, "en", "not finite"),
+])
+def test_verdict_follows_the_number(ratio, lang, expected):
+    assert expected in labs._verdict(ratio, 10, lang)
+
+
+# --- optimizers ---------------------------------------------------------------------------------
+
+def test_adaptive_and_momentum_beat_plain_sgd(optimizers_result):
+    r = optimizers_result
+    assert [run.name for run in r.runs] == ["SGD", "SGD + momentum", "Nesterov", "Adam", "AdamW"]
+    sgd = r.run("SGD").final_loss
+    for name in ("SGD + momentum", "Nesterov", "Adam", "AdamW"):
+        assert r.run(name).final_loss < 0.9 * sgd, name
+    for run in r.runs:
+        assert len(run.loss) == SMALL_OPTIMIZERS["epochs"]
+        assert np.all(np.isfinite(run.loss))
+        assert run.seconds > 0
+    # decoupled weight decay leaves smaller weights than Adam without it
+    assert r.run("AdamW").weight_norm < r.run("Adam").weight_norm
+
+
+def test_optimizers_outputs(optimizers_result):
+    r = optimizers_result
+    assert_png(r.png)
+    assert_png(r.boundary_png)
+    for run in r.runs:
+        assert run.name in r.table and f"{run.final_loss:.4f}" in r.table
+    best = min(r.runs, key=lambda run: run.final_loss)
+    assert f"lowest training loss is {best.name}'s ({best.final_loss:.4f})" in r.reading
+
+
+def test_optimizers_are_deterministic_apart_from_time():
+    small = dict(SMALL_OPTIMIZERS, epochs=5)
+    a = labs.optimizers(seed=1, **small).to_dict()
+    b = labs.optimizers(seed=1, **small).to_dict()
+    for ra, rb in zip(a["runs"], b["runs"], strict=True):
+        ra.pop("seconds")
+        rb.pop("seconds")
+        assert ra == rb
+
+
+# --- bad arguments ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("lab, kwargs, error, match", [
+    (labs.vanishing, {"depth": 7}, ValueError, "depth must be >= 8 hidden layers.*got 7"),
+    (labs.vanishing, {"depth": 8.5}, TypeError, "depth must be an integer, got 8.5"),
+    (labs.vanishing, {"lang": "fr"}, ValueError, r"lang must be one of \('en', 'vi'\), got 'fr'"),
+    (labs.vanishing, {"dataset": "mnist"}, ValueError, "unknown dataset 'mnist'"),
+    (labs.vanishing, {"lr": -1.0}, ValueError, "learning rate must be > 0, got -1"),
+    (labs.vanishing, {"seed": -1}, ValueError, "seed must be >= 0, got -1"),
+    (labs.optimizers, {"epochs": 0}, ValueError, "epochs must be >= 1, got 0"),
+    (labs.optimizers, {"hidden": (8, 0)}, ValueError, "hidden width must be >= 1, got 0"),
+])
+def test_bad_arguments(lab, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        lab(**kwargs)
+
+
+# --- command line -------------------------------------------------------------------------------
+
+def parse(argv):
+    parser = argparse.ArgumentParser(prog="backprop lab")
+    cli_lab.add_arguments(parser)
+    return parser.parse_args(argv)
+
+
+def test_cli_vanishing_prints_and_writes(tmp_path, capsys, monkeypatch):
+    pytest.importorskip("matplotlib")
+    small = functools.partial(labs.vanishing, width=16, n_samples=128, batch_size=32)
+    monkeypatch.setitem(labs.LABS, "vanishing", small)
+    out = tmp_path / "new" / "dir"
+    args = parse(["vanishing", "--out", str(out), "--seed", "2", "--depth", "8",
+                  "--epochs", "2", "--lang", "vi"])
+    assert cli_lab.run(args) == 0
+    text = capsys.readouterr().out
+    assert "sigmoid + Xavier" in text and "triệt tiêu" in text
+    assert_png(out / "lab-vanishing.png")
+    assert f"wrote {out / 'lab-vanishing.png'}" in text
+
+
+def test_cli_optimizers_no_plot(tmp_path, capsys, monkeypatch):
+    small = functools.partial(labs.optimizers, hidden=(8,), n_samples=60)
+    monkeypatch.setitem(labs.LABS, "optimizers", small)
+    args = parse(["optimizers", "--out", str(tmp_path), "--epochs", "2", "--no-plot"])
+    assert cli_lab.run(args) == 0
+    assert "Nesterov" in capsys.readouterr().out
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_errors(capsys):
+    with pytest.raises(SystemExit) as exc:
+        parse(["fourier"])
+    assert exc.value.code == 2
+    assert "invalid choice: 'fourier'" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="unknown lab 'fourier'; known: optimizers, vanishing"):
+        cli_lab.run(argparse.Namespace(lab_name="fourier"))
+    with pytest.raises(ValueError, match="depth must be >= 8 hidden layers"):
+        cli_lab.run(parse(["vanishing", "--depth", "4", "--no-plot"]))
+    assert cli_lab.main(["vanishing", "--depth", "4", "--no-plot"]) == 2
+    assert "backprop lab: error: depth must be >= 8 hidden layers" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        parse(["vanishing", "--lang", "de"])
