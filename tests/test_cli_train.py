@@ -103,3 +103,26 @@ def test_mnist_protocol_trains_quickly(capsys):
     assert code == 0
     result = json.loads(out)
     assert result["test_accuracy"] > 0.85
+
+
+def test_lab_command_is_wired(tmp_path, capsys):
+    code = cli.main(["lab", "optimizers", "--epochs", "3", "--out", str(tmp_path)])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "Adam" in out and "Nesterov" in out
+    pngs = sorted(p.name for p in tmp_path.iterdir())
+    assert pngs and all(n.endswith(".png") for n in pngs)
+    assert cli.main(["lab", "vanishing", "--depth", "3", "--no-plot"]) == 2
+    assert "depth" in capsys.readouterr().err
+
+
+def test_written_files_get_ordinary_permissions(tmp_path):
+    import os
+
+    from backprop.io import atomic_write_text
+
+    path = tmp_path / "note.txt"
+    atomic_write_text(path, "hello")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (path.stat().st_mode & 0o777) == (0o666 & ~umask)

@@ -142,6 +142,18 @@ def _train(args: argparse.Namespace) -> int:
     return cli_train.run(args)
 
 
+def _lab_args(p: argparse.ArgumentParser) -> None:
+    from . import cli_lab
+
+    cli_lab.add_arguments(p)
+
+
+def _lab(args: argparse.Namespace) -> int:
+    from . import cli_lab
+
+    return cli_lab.run(args)
+
+
 COMMANDS: tuple[Command, ...] = (
     Command("example", "explain one training step (the article's steps 1-10) number by number",
             _example_args, _example),
@@ -149,6 +161,8 @@ COMMANDS: tuple[Command, ...] = (
             _gradcheck_args, _gradcheck),
     Command("train", "train a network on a built-in dataset, MNIST or a CSV/npz/IDX file",
             _train_args, _train),
+    Command("lab", "see the article's claims: vanishing gradients, optimisers compared",
+            _lab_args, _lab),
 )
 
 

@@ -67,6 +67,10 @@ def atomic_write_bytes(path: str | os.PathLike, write: Any) -> None:
         raise FileNotFoundError(f"directory does not exist: {directory}")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:
+        # mkstemp creates the file private (0600); give it the permissions a plain open() would
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         with os.fdopen(fd, "wb") as fh:
             write(fh)
             fh.flush()
