@@ -140,3 +140,18 @@ def test_skipping_the_input_gradient_changes_no_parameter_gradient():
     assert dX.shape == X.shape
     for a, p in zip(full, net.parameters(), strict=True):
         np.testing.assert_array_equal(a, p.grad)
+
+
+def test_import_is_lazy_for_training_data_and_labs():
+    """`import backprop` loads the engine only; the rest arrives on first use (issue #4)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, backprop as bp\n"
+            "heavy = [m for m in ('backprop.labs', 'backprop.io', 'backprop.data', "
+            "'backprop.train', 'backprop.diagnostics', 'zipfile') if m in sys.modules]\n"
+            "assert not heavy, heavy\n"
+            "assert bp.fit.__module__ == 'backprop.train' and 'backprop.train' in sys.modules\n"
+            "assert callable(bp.trace) and bp.Standardizer is bp.data.Standardizer\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

@@ -4,25 +4,18 @@
 >>> net = bp.Sequential(bp.Dense(2, 2, rng=0), bp.Sigmoid(), bp.Dense(2, 1, rng=1), bp.Sigmoid())
 
 Architecture: ``layers``, ``losses``, ``init`` and ``optim`` depend on NumPy only; ``train``,
-``callbacks`` and ``io`` compose them; ``gradcheck`` and ``trace`` only observe the engine.
+``callbacks`` and ``io`` compose them; ``gradcheck``, ``trace`` and ``diagnostics`` only observe
+the engine. The engine is imported eagerly; training, files, data and the labs load on first use
+(``bp.fit``, ``bp.data``, ...), which keeps ``import backprop`` fast.
 """
 
-from . import data, datasets, diagnostics, init, io, labs, optim
-from .callbacks import Callback, EarlyStopping, LambdaCallback
-from .data import (
-    BatchIterator,
-    RandomShift,
-    Standardizer,
-    check_Xy,
-    load_dataset,
-    load_mnist,
-    one_hot,
-    random_shift,
-    train_val_split,
-)
-from .diagnostics import Diagnostics, GradientWarning
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from . import init, optim
 from .gradcheck import GradcheckReport, gradcheck, numerical_gradient
-from .io import load, save
 from .layers import (
     BatchNorm,
     Dense,
@@ -52,32 +45,66 @@ from .optim import (
     clip_grad_norm,
     clip_grad_value,
 )
-from .spec import Spec, SpecError, load_spec, spec_to_dict
 from .trace import LayerTrace, Trace, trace
-from .train import History, TrainingDivergedWarning, evaluate, fit, predict, predict_proba
 
 __version__ = "0.1.0"
+
+# name -> (submodule, attribute or None for the module itself), imported on first access
+_LAZY: dict[str, tuple[str, str | None]] = {
+    "data": ("data", None), "datasets": ("datasets", None), "io": ("io", None),
+    "labs": ("labs", None), "diagnostics": ("diagnostics", None), "plots": ("plots", None),
+    "callbacks": ("callbacks", None), "spec": ("spec", None),
+    "Callback": ("callbacks", "Callback"), "EarlyStopping": ("callbacks", "EarlyStopping"),
+    "LambdaCallback": ("callbacks", "LambdaCallback"),
+    "BatchIterator": ("data", "BatchIterator"), "RandomShift": ("data", "RandomShift"),
+    "Standardizer": ("data", "Standardizer"), "check_Xy": ("data", "check_Xy"),
+    "load_dataset": ("data", "load_dataset"), "load_mnist": ("data", "load_mnist"),
+    "one_hot": ("data", "one_hot"), "random_shift": ("data", "random_shift"),
+    "train_val_split": ("data", "train_val_split"),
+    "Diagnostics": ("diagnostics", "Diagnostics"),
+    "GradientWarning": ("diagnostics", "GradientWarning"),
+    "load": ("io", "load"), "save": ("io", "save"),
+    "Spec": ("spec", "Spec"), "SpecError": ("spec", "SpecError"),
+    "load_spec": ("spec", "load_spec"), "spec_to_dict": ("spec", "spec_to_dict"),
+    "History": ("train", "History"),
+    "TrainingDivergedWarning": ("train", "TrainingDivergedWarning"),
+    "evaluate": ("train", "evaluate"), "fit": ("train", "fit"), "predict": ("train", "predict"),
+    "predict_proba": ("train", "predict_proba"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module_name, attr = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module 'backprop' has no attribute {name!r}") from None
+    module = importlib.import_module(f".{module_name}", __name__)
+    value = module if attr is None else getattr(module, attr)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     # layers
     "BatchNorm", "Dense", "Dropout", "Identity", "Layer", "LeakyReLU", "Parameter", "ReLU",
-    "Sequential", "Sigmoid",
-    "Softmax", "Tanh", "mlp",
+    "Sequential", "Sigmoid", "Softmax", "Tanh", "mlp",
     # losses
     "BinaryCrossEntropy", "Loss", "SoftmaxCrossEntropy", "SquaredError",
-    # optimisers
+    # optimisers and schedules
     "SGD", "Adam", "AdamW", "Optimizer", "clip_grad_norm", "clip_grad_value", "optim",
-    # schedules
     "CosineAnnealingLR", "ExponentialLR", "OneCycleLR", "ReduceLROnPlateau", "StepLR",
-    # training
-    "Callback", "Diagnostics", "EarlyStopping", "GradientWarning", "History", "LambdaCallback",
-    "TrainingDivergedWarning", "diagnostics", "labs",
-    "evaluate", "fit", "predict", "predict_proba",
-    # data
+    # training (loaded on first use)
+    "Callback", "EarlyStopping", "History", "LambdaCallback", "TrainingDivergedWarning",
+    "evaluate", "fit", "predict", "predict_proba", "Diagnostics", "GradientWarning",
+    # data (loaded on first use)
     "BatchIterator", "RandomShift", "Standardizer", "check_Xy", "data", "datasets",
     "load_dataset", "load_mnist", "one_hot", "random_shift", "train_val_split",
-    # files
-    "io", "load", "save",
+    # files, labs, plots (loaded on first use)
+    "io", "load", "save", "labs", "diagnostics", "plots", "callbacks", "spec",
     # checking and explaining
     "GradcheckReport", "gradcheck", "init", "numerical_gradient",
     "LayerTrace", "Spec", "SpecError", "Trace", "load_spec", "spec_to_dict", "trace",
