@@ -43,7 +43,8 @@ _ORDERED = re.compile(r"^ {0,3}(\d{1,9})[.)][ \t]+(.*)$")
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$")
 _IMAGE = re.compile(r"!\[([^\]]*)\]\(([^()\s]+)\)")
 
-_STRONG = (re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*"),
+_STRONG_EM = re.compile(r"\*\*\*(?=[^\s*])(.+?)(?<=[^\s*])\*\*\*")
+_STRONG = (re.compile(r"\*\*(?=[^\s*])(.+?)(?<=[^\s*])\*\*"),
            re.compile(r"(?<![\w])__(?=\S)(.+?)(?<=\S)__(?![\w])"))
 _EM = (re.compile(r"(?<!\*)\*(?=[^\s*])(.+?)(?<=[^\s*])\*(?!\*)"),
        re.compile(r"(?<![\w])_(?=[^\s_])(.+?)(?<=[^\s_])_(?![\w])"))
@@ -176,7 +177,7 @@ def inline(text: str) -> str:
         else:
             out.append(html.escape(ch, quote=False))
             i += 1
-    result = "".join(out)
+    result = _STRONG_EM.sub(r"<em><strong>\1</strong></em>", "".join(out))
     for pattern in _STRONG:
         result = pattern.sub(r"<strong>\1</strong>", result)
     for pattern in _EM:

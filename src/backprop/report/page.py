@@ -55,8 +55,9 @@ CSS = """
 }
 .backprop-report hr { border: 0; border-top: 1px solid var(--rule); margin: 2rem 0; }
 .backprop-report footer { margin-top: 3rem; color: var(--muted); font-size: 0.85rem; }
-/* math: MathML typeset by the browser. Display blocks scroll sideways instead of overflowing;
-   split's two columns are aligned right | left as in LaTeX (MathML Core ignores columnalign). */
+/* math: MathML typeset by the browser. Display blocks scroll sideways instead of overflowing.
+   split's columns are aligned right | left as in LaTeX. MathML Core ignores columnalign (Firefox
+   reads it); Chromium lays a cell's row out by text-align, but only its -webkit- values. */
 .backprop-report math {
   font-family: "STIX Two Math", "Cambria Math", "Latin Modern Math", "DejaVu Math TeX Gyre",
     math;
@@ -67,9 +68,11 @@ CSS = """
   background: var(--panel); border-left: 3px solid var(--accent); border-radius: 0 6px 6px 0;
 }
 .backprop-report .math-display math { display: block; text-align: left; }
-.backprop-report mtd[columnalign="right"] { text-align: right; }
-.backprop-report mtd[columnalign="left"] { text-align: left; }
-.backprop-report mtable[rowspacing] > mtr > mtd { padding-top: 0.25em; padding-bottom: 0.25em; }
+.backprop-report mtd[columnalign="right"] { text-align: right; text-align: -webkit-right; }
+.backprop-report mtd[columnalign="left"] { text-align: left; text-align: -webkit-left; }
+/* split's columns touch, as the & of LaTeX does (the browser pads every cell by default);
+   matrices (no columnspacing attribute) keep their padding */
+.backprop-report mtable[columnspacing="0em"] > mtr > mtd { padding: 0.25em 0; }
 .backprop-report [mathvariant="bold"] { font-weight: bold; }
 .backprop-report .nowrap { white-space: nowrap; }
 """.strip()

@@ -113,11 +113,13 @@ def run_markdown(path: str | Path, lang: str = "en") -> tuple[str, list[NetworkD
     loss = extra.get("loss") if isinstance(extra.get("loss"), str) else None
 
     md = [f"# {escape(W['run_title'].format(name=path.name))}", ""]
+    # a code span shows any name as it is, except one holding a backtick
+    file = escape(path.name) if "`" in path.name else f"`{path.name}`"
     if settings is None and history is None:
-        md += [W["run_untrained"].format(file=f"`{path.name}`"), ""]
+        md += [W["run_untrained"].format(file=file), ""]
     else:
         loss_word = S.get(f"loss_{loss}", loss or "?")
-        md += [W["run_intro"].format(file=f"`{path.name}`", loss=escape(loss_word)), ""]
+        md += [W["run_intro"].format(file=file, loss=escape(loss_word)), ""]
 
     # --- result ----------------------------------------------------------------------------------
     rows = []
