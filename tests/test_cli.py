@@ -154,7 +154,7 @@ def test_bad_spec_is_one_line_on_stderr(capsys, tmp_path, command, text, words):
 
 @pytest.mark.parametrize("argv, words", [
     (["example", "--spec", "/no/such/spec.json"], "spec file '/no/such/spec.json' does not exist"),
-    (["example", "--format", "html"], "invalid choice: 'html'"),
+    (["example", "--format", "pdf"], "invalid choice: 'pdf'"),
     (["example", "--lang", "fr"], "invalid choice: 'fr'"),
     (["gradcheck"], "the following arguments are required: --spec"),
     (["frobnicate"], "invalid choice: 'frobnicate'"),

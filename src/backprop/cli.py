@@ -88,8 +88,9 @@ def _example_args(p: argparse.ArgumentParser) -> None:
                    help="network spec (JSON); default: the article's 2-2-1 example")
     p.add_argument("--lang", choices=sorted(LANGUAGES), default="en",
                    help="language of the explanation (default: en)")
-    p.add_argument("--format", choices=("text", "markdown", "json"), default="text",
-                   help="text, Markdown with LaTeX, or the raw numbers as JSON (default: text)")
+    p.add_argument("--format", choices=("text", "markdown", "html", "json"), default="text",
+                   help="text, Markdown with LaTeX, a self-contained HTML page (math as MathML, "
+                        "no scripts), or the raw numbers as JSON (default: text)")
     p.add_argument("--output", metavar="FILE",
                    help="write to FILE (atomically) instead of standard output")
 
@@ -101,6 +102,8 @@ def _example(args: argparse.Namespace) -> int:
         text = _json(tr.to_dict())
     elif args.format == "markdown":
         text = tr.to_markdown(args.lang)
+    elif args.format == "html":
+        text = tr.to_html(args.lang)
     else:
         text = tr.to_text(args.lang)
     _emit(text, args.output)
@@ -154,6 +157,23 @@ def _lab(args: argparse.Namespace) -> int:
     return cli_lab.run(args)
 
 
+def _report_args(p: argparse.ArgumentParser) -> None:
+    # dest is not "run": that name holds each command's function (set_defaults below)
+    p.add_argument("model", metavar="RUN", help="a model saved by 'backprop train --save'")
+    p.add_argument("--output", metavar="FILE",
+                   help="where to write the page (default: RUN with the suffix .html)")
+    p.add_argument("--lang", choices=sorted(LANGUAGES), default="en",
+                   help="language of the page (default: en)")
+
+
+def _report(args: argparse.Namespace) -> int:
+    from .report import write_run_report  # imported on use, like train
+
+    target = write_run_report(args.model, args.output, lang=args.lang)
+    _emit(f"report written to {target}", None)
+    return EXIT_OK
+
+
 COMMANDS: tuple[Command, ...] = (
     Command("example", "explain one training step (the article's steps 1-10) number by number",
             _example_args, _example),
@@ -163,6 +183,8 @@ COMMANDS: tuple[Command, ...] = (
             _train_args, _train),
     Command("lab", "see the article's claims: vanishing gradients, optimisers compared",
             _lab_args, _lab),
+    Command("report", "write a self-contained HTML report of a model saved by 'train --save'",
+            _report_args, _report),
 )
 
 

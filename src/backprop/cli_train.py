@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +94,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--plot", type=Path, help="write loss/accuracy curves as PNG here")
     p.add_argument("--checkpoint", type=Path, help="checkpoint file written every epoch")
     p.add_argument("--resume", type=Path, help="resume from this checkpoint")
+    p.add_argument("--diagnostics", action="store_true",
+                   help="record per-layer gradient/weight norms each epoch and warn, naming the "
+                        "layer, when a gradient vanishes or explodes (saved with --save)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress output")
 
@@ -236,13 +240,19 @@ def run(args: argparse.Namespace) -> int:
         print(f"{description}; network {net_summary(net)}; {kind} lr {s['lr']:g}, "
               f"{epochs} epochs, batch {batch_size}, {s['dtype']}", file=log)
     t0 = time.perf_counter()
-    history = net.fit(X_tr, y_tr, loss=loss, optimizer=opt, epochs=epochs,
-                      batch_size=batch_size, validation_split=float(args.val_split),
-                      seed=args.seed, augment=augment, schedule=schedule,
-                      early_stopping=s["early_stopping"], verbose=False,
-                      callbacks=[] if args.quiet else [ProgressLogger(stream=log)],
-                      checkpoint=args.checkpoint, resume=args.resume)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        history = net.fit(X_tr, y_tr, loss=loss, optimizer=opt, epochs=epochs,
+                          batch_size=batch_size, validation_split=float(args.val_split),
+                          seed=args.seed, augment=augment, schedule=schedule,
+                          early_stopping=s["early_stopping"], verbose=False,
+                          callbacks=[] if args.quiet else [ProgressLogger(stream=log)],
+                          checkpoint=args.checkpoint, resume=args.resume,
+                          diagnostics=bool(args.diagnostics))
     seconds = time.perf_counter() - t0
+    for w in caught:  # one line each, not Python's file:line warning format
+        if issubclass(w.category, (UserWarning, RuntimeWarning)):
+            print(f"backprop: warning: {' '.join(str(w.message).split())}", file=log)
     scores = net.evaluate(X_te, y_te)
     result = {"dataset": args.dataset, "test_loss": scores["loss"],
               "test_accuracy": scores.get("accuracy"), "epochs_run": len(history.epochs),

@@ -15,6 +15,7 @@ from __future__ import annotations
 import string
 from dataclasses import dataclass, field
 
+from .diagram import NetworkDiagram
 from .notation import EQ, Math, join
 
 Inline = str | Math
@@ -45,7 +46,15 @@ class Equations:
     rows: list[Row]
 
 
-Block = Heading | Paragraph | Equations
+@dataclass
+class Diagram:
+    """A picture of the network: a mermaid block in Markdown, left out of plain text (the
+    layer lines beside it say the same in words)."""
+
+    diagram: NetworkDiagram
+
+
+Block = Heading | Paragraph | Equations | Diagram
 
 
 def fill(template: str, **values: Inline | int | float) -> list[Inline]:
@@ -74,6 +83,9 @@ class Document:
         if rows:
             self.blocks.append(Equations(rows))
 
+    def figure(self, diagram: NetworkDiagram) -> None:
+        self.blocks.append(Diagram(diagram))
+
 
 def _dedupe(chain: list[Math]) -> list[Math]:
     """Drop a step of a chain that repeats the previous one (``1 = 1``)."""
@@ -95,6 +107,8 @@ def to_text(doc: Document) -> str:
                 lines.append(underline[block.level] * len(block.text))
         elif isinstance(block, Paragraph):
             lines.append("".join(p.text if isinstance(p, Math) else p for p in block.parts))
+        elif isinstance(block, Diagram):
+            continue
         else:
             width = max(len(r.lhs.text) for r in block.rows)
             for r in block.rows:
@@ -116,6 +130,8 @@ def to_markdown(doc: Document) -> str:
             out.append("#" * block.level + " " + block.text)
         elif isinstance(block, Paragraph):
             out.append("".join(_inline_md(p) for p in block.parts))
+        elif isinstance(block, Diagram):
+            out.append("```mermaid\n" + block.diagram.to_mermaid() + "\n```")
         else:
             rows = [r.lhs.tex + " &" + r.rel.tex.lstrip() + join(_dedupe(r.rhs), EQ).tex
                     for r in block.rows]

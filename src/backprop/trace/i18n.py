@@ -67,6 +67,13 @@ EN: dict[str, str] = {
     "step10_intro": "Every parameter takes a step of size {alpha} against its gradient: {rule}.",
     "step10_layer": "Layer {l}:",
     "new_params": "The new parameters:",
+    "diagram_input": "Input layer",
+    "diagram_hidden": "Hidden layer {l}",
+    "diagram_output": "Output layer",
+    "diagram_one_unit": "1 unit",
+    "diagram_units": "{n} units",
+    "diagram_more": "{n} more",
+    "diagram_alt": "Network {widths}: every unit is joined to every unit of the next layer",
 }
 
 VI: dict[str, str] = {
@@ -130,6 +137,13 @@ VI: dict[str, str] = {
                     "{rule}.",
     "step10_layer": "Lớp {l}:",
     "new_params": "Tham số mới:",
+    "diagram_input": "Lớp đầu vào",
+    "diagram_hidden": "Lớp ẩn {l}",
+    "diagram_output": "Lớp đầu ra",
+    "diagram_one_unit": "1 nơ-ron",
+    "diagram_units": "{n} nơ-ron",
+    "diagram_more": "thêm {n}",
+    "diagram_alt": "Mạng {widths}: mỗi nơ-ron nối với mọi nơ-ron của lớp kế tiếp",
 }
 
 LANGUAGES: dict[str, dict[str, str]] = {"en": EN, "vi": VI}

@@ -203,8 +203,26 @@ class Trace:
 
         return render_markdown(self, lang)
 
+    def to_html(self, lang: str = "en", *, full: bool = True) -> str:
+        """Steps 1-10 as self-contained HTML: math as MathML, the network as SVG, no scripts.
+
+        ``full=False`` gives a fragment (a styled ``<div>``) instead of a whole page. Needs
+        latex2mathml (``pip install 'backprop[report]'``).
+        """
+        from ..report import trace_to_html
+
+        return trace_to_html(self, lang, full=full)
+
     def _repr_markdown_(self) -> str:
         return self.to_markdown()
+
+    def _repr_html_(self) -> str | None:
+        # typeset MathML even where the notebook has no MathJax; without latex2mathml, None
+        # tells Jupyter to fall back to the Markdown
+        try:
+            return self.to_html(full=False)
+        except ImportError:
+            return None
 
     def __repr__(self) -> str:
         widths = [self.layers[0].n_in] + [t.n_out for t in self.layers] if self.layers else []

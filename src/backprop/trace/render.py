@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .diagram import trace_diagram
 from .document import Document, Row, to_markdown, to_text
 from .i18n import strings
 from .notation import (
@@ -80,6 +81,7 @@ class _Explainer:
     def __init__(self, tr: Trace, lang: str):
         self.tr = tr
         self.S = strings(lang)
+        self.lang = lang
         self.doc = Document()
         self.m = tr.batch_size
         self.L = len(tr.layers)
@@ -219,6 +221,7 @@ class _Explainer:
     def network(self) -> None:
         S, doc, tr = self.S, self.doc, self.tr
         doc.heading(2, S["network"])
+        doc.figure(trace_diagram(tr, self.lang))
         l_sym = lit("[l]")
         doc.para(S["layer_rule"], l=l_sym,
                  zdef=sym("z", "l") + EQ + sym("W", "l") + _JUX + sym("a", "l-1") + PLUS
