@@ -1,6 +1,7 @@
 """One measurement in a fresh process: seconds for one training epoch, and peak RSS.
 
-Usage: ``python benchmarks/epoch_worker.py LIB BATCH [--threads N]`` prints one JSON line.
+Usage: ``python benchmarks/epoch_worker.py LIB BATCH [--threads N] [--sizes 784,256,128,10]
+[--activation relu|tanh]`` prints one JSON line.
 LIB is one of ``backprop``, ``backprop-loop``, ``torch``, ``sklearn``, ``gemm``.
 
 Task (issue #4): a 784-256-128-10 ReLU network, softmax cross-entropy, Adam lr 1e-3, float32,
@@ -19,6 +20,7 @@ import time
 import numpy as np
 
 SIZES = (784, 256, 128, 10)
+ACTIVATION = "relu"
 N = 60_000
 
 
@@ -45,7 +47,7 @@ def peak_rss_mb() -> float:
 def run_backprop(X: np.ndarray, y: np.ndarray, batch: int, loop: bool) -> float:
     import backprop as bp
 
-    net = bp.mlp(list(SIZES), activation="relu", dtype="float32", rng=0)
+    net = bp.mlp(list(SIZES), activation=ACTIVATION, dtype="float32", rng=0)
     opt = bp.Adam(net.parameters(), lr=1e-3)
     loss = bp.SoftmaxCrossEntropy()
     if not loop:
@@ -75,10 +77,13 @@ def run_torch(X: np.ndarray, y: np.ndarray, batch: int, threads: int | None) -> 
     if threads:
         torch.set_num_threads(threads)
     torch.manual_seed(0)
-    model = torch.nn.Sequential(
-        torch.nn.Linear(SIZES[0], SIZES[1]), torch.nn.ReLU(),
-        torch.nn.Linear(SIZES[1], SIZES[2]), torch.nn.ReLU(),
-        torch.nn.Linear(SIZES[2], SIZES[3]))
+    act = {"relu": torch.nn.ReLU, "tanh": torch.nn.Tanh}[ACTIVATION]
+    layers: list = []
+    for i, (n_in, n_out) in enumerate(zip(SIZES[:-1], SIZES[1:], strict=True)):
+        layers.append(torch.nn.Linear(n_in, n_out))
+        if i < len(SIZES) - 2:
+            layers.append(act())
+    model = torch.nn.Sequential(*layers)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     lossf = torch.nn.CrossEntropyLoss()
     Xt, yt = torch.from_numpy(X), torch.from_numpy(y.astype(np.int64))
@@ -104,7 +109,7 @@ def run_sklearn(X: np.ndarray, y: np.ndarray, batch: int) -> float:
     from sklearn.neural_network import MLPClassifier
 
     warnings.simplefilter("ignore", ConvergenceWarning)
-    clf = MLPClassifier(hidden_layer_sizes=SIZES[1:-1], activation="relu", solver="adam",
+    clf = MLPClassifier(hidden_layer_sizes=SIZES[1:-1], activation=ACTIVATION, solver="adam",
                         learning_rate_init=1e-3, batch_size=batch, max_iter=1, shuffle=True,
                         alpha=0.0, random_state=0)
     clf.partial_fit(X[:2048], y[:2048], classes=np.arange(10))  # warm-up
@@ -145,8 +150,20 @@ def run_gemm(X: np.ndarray, batch: int) -> float:
 
 
 def main() -> None:
-    lib, batch = sys.argv[1], int(sys.argv[2])
-    threads = int(sys.argv[4]) if len(sys.argv) > 4 and sys.argv[3] == "--threads" else None
+    global SIZES, ACTIVATION
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("lib")
+    parser.add_argument("batch", type=int)
+    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--sizes", default=None)
+    parser.add_argument("--activation", default="relu", choices=("relu", "tanh"))
+    args = parser.parse_args()
+    lib, batch, threads = args.lib, args.batch, args.threads
+    if args.sizes:
+        SIZES = tuple(int(s) for s in args.sizes.split(","))
+    ACTIVATION = args.activation
     X, y = load_data()
     if lib == "backprop":
         seconds = run_backprop(X, y, batch, loop=False)

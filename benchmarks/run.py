@@ -26,10 +26,22 @@ TARGETS = {  # batch: (vs torch, vs sklearn, vs gemm floor)
 }
 
 
-def measure(lib: str, batch: int, threads: int | None = None) -> dict:
-    cmd = [sys.executable, str(HERE / "epoch_worker.py"), lib, str(batch)]
+#: other networks (issue #4: the speed must come from the engine, not from tuning one shape)
+OTHER_SHAPES = [
+    ("deeper, tanh", "784,512,256,128,64,10", "tanh"),
+    ("narrow", "784,64,10", "relu"),
+    ("wide", "784,1024,1024,10", "relu"),
+]
+
+
+def measure(lib: str, batch: int, threads: int | None = None, sizes: str | None = None,
+            activation: str = "relu") -> dict:
+    cmd = [sys.executable, str(HERE / "epoch_worker.py"), lib, str(batch),
+           "--activation", activation]
     if threads:
         cmd += ["--threads", str(threads)]
+    if sizes:
+        cmd += ["--sizes", sizes]
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise SystemExit(f"{lib} (batch {batch}) failed:\n{done.stderr.strip()}")
@@ -53,6 +65,8 @@ def main() -> int:
     parser.add_argument("--libs", nargs="+",
                         default=["gemm", "backprop", "backprop-loop", "torch", "torch-1",
                                  "sklearn"])
+    parser.add_argument("--shapes-batch", type=int, default=64,
+                        help="batch size of the other-shapes table (0 skips it)")
     args = parser.parse_args()
     runs: dict[tuple[str, int], list[dict]] = {}
     for batch in args.batches:
@@ -95,6 +109,26 @@ def main() -> int:
     big = max(args.batches)
     for lib in args.libs:
         print(f"  {lib:<14} {med(lib, big, 'peak_rss_mb'):8.1f}")
+    if args.shapes_batch:
+        b = args.shapes_batch
+        print(f"\nOther networks, batch {b}, seconds per epoch (median of {args.repeats}):\n")
+        print("network | backprop fit | PyTorch (best) | scikit-learn | bp/PyTorch | bp/sklearn")
+        print("--- | --- | --- | --- | --- | ---")
+        for label, sizes, act in OTHER_SHAPES:
+            res: dict[str, list[float]] = {}
+            for _ in range(args.repeats):
+                for lib, threads in (("backprop", None), ("torch", None), ("torch", 1),
+                                     ("sklearn", None)):
+                    key = lib if threads is None else f"{lib}-1"
+                    r = measure(lib, b, threads, sizes, act)
+                    res.setdefault(key, []).append(r["seconds"])
+                    print(f"  {label:<14} {key:<10} {r['seconds']:7.3f} s", file=sys.stderr,
+                          flush=True)
+            bp_t = statistics.median(res["backprop"])
+            t_t = min(statistics.median(res["torch"]), statistics.median(res["torch-1"]))
+            s_t = statistics.median(res["sklearn"])
+            print(f"{label} ({sizes.replace(',', '-')}, {act}) | {bp_t:.3f} | {t_t:.3f} | "
+                  f"{s_t:.3f} | {bp_t / t_t:.2f} | {bp_t / s_t:.2f}")
     print(f"\nimport backprop: {import_time(5) * 1000:.0f} ms (median of 5 fresh processes)")
     print("all speed targets met" if all_met else "some speed targets NOT met")
     return 0
