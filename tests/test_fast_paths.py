@@ -116,12 +116,14 @@ def test_kernels_refuse_mismatched_arrays():
         _fast.kernels.axpy(np.zeros(3, np.int64), np.zeros(3, np.int64), 1.0)
 
 
+@pytest.mark.parametrize("name", sorted(OPTIMISERS))
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_numpy_fallback_gives_the_same_training(monkeypatch, dtype):
-    with_kernels, _ = _train(_net(dtype), OPTIMISERS["adamw_masked"])
+def test_numpy_fallback_gives_the_same_training(monkeypatch, dtype, name):
+    """Compiled kernels (incl. the fused Adam/AdamW step) against the plain NumPy chain."""
+    with_kernels, _ = _train(_net(dtype), OPTIMISERS[name])
     monkeypatch.setattr(_fast, "kernels", None)
     monkeypatch.setattr(transforms._fast, "kernels", None)
-    without, _ = _train(_net(dtype), OPTIMISERS["adamw_masked"])
+    without, _ = _train(_net(dtype), OPTIMISERS[name])
     rtol = 1e-5 if dtype == "float32" else 1e-13
     for a, b in zip(with_kernels, without, strict=True):
         np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol * 1e-2)
@@ -155,3 +157,31 @@ def test_import_is_lazy_for_training_data_and_labs():
             "assert callable(bp.trace) and bp.Standardizer is bp.data.Standardizer\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_training_steps_do_not_grow_memory():
+    """Once warm, a step frees what it allocates: no growth over hundreds of steps (issue #4)."""
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    X = rng.random((512, 20), dtype=np.float32)
+    y = rng.integers(0, 4, 512)
+    net = bp.mlp([20, 32, 16, 4], batch_norm=True, dropout=0.1, dtype="float32", rng=0)
+    opt = bp.AdamW(net.parameters(), lr=1e-3, decay_mask="auto", clip_norm=1.0)
+    loss = bp.SoftmaxCrossEntropy()
+
+    def steps(n):
+        for i in range(n):
+            j = (i * 32) % 512
+            loss.forward(net.forward(X[j:j + 32]), y[j:j + 32])
+            net.backward(loss.backward(), input_grad=False)
+            opt.step()
+
+    steps(20)
+    tracemalloc.start()
+    steps(50)
+    warm, _ = tracemalloc.get_traced_memory()
+    steps(500)
+    later, _ = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert later - warm < 16 * 1024, f"memory grew by {later - warm} bytes over 500 steps"

@@ -94,5 +94,5 @@ def test_lab_vanishing_plot_from_a_dict(tmp_path):
 
 
 def test_missing_directory_is_an_error(tmp_path, trained):
-    with pytest.raises(FileNotFoundError, match="directory does not exist"):
+    with pytest.raises(FileNotFoundError, match="No such file or directory"):
         plots.plot_loss_curves({"x": [1.0, 0.5]}, tmp_path / "missing" / "loss.png")

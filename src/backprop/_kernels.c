@@ -46,6 +46,46 @@ static void adam_f(float *u, float *m, float *v, Py_ssize_t n, double b1, double
     }
 }
 
+/* The whole Adam/AdamW step for one flat parameter vector, in one pass:
+ *   u  = g + wd_pre * (mask_pre * p)                  (L2 decay, Adam's weight_decay)
+ *   m  = m + (1 - b1) (u - m);  v = b2 v + (1 - b2) u^2
+ *   d  = scale * m / (sqrt(v) + eps_hat) + wd_post * (mask_post * p)   (AdamW's decay)
+ *   p  = p + (-lr) d
+ * mask pointers may be NULL (every entry decays). */
+#define ADAM_STEP_BODY(T, SQRT)                                                       \
+    for (Py_ssize_t i = 0; i < n; i++) {                                              \
+        T pi = p[i];                                                                  \
+        T u = g[i];                                                                   \
+        if (wd_pre != 0) u = u + (mpre ? pi * mpre[i] : pi) * wd_pre;                 \
+        T mi = m[i] + c1 * (u - m[i]);                                                \
+        T vi = b2 * v[i] + c2 * (u * u);                                              \
+        m[i] = mi;                                                                    \
+        v[i] = vi;                                                                    \
+        T d = scale * (mi / (SQRT(vi) + eps_hat));                                    \
+        if (wd_post != 0) d = d + (mpost ? pi * mpost[i] : pi) * wd_post;             \
+        p[i] = pi + neg_lr * d;                                                       \
+    }
+
+MULTIVERSION
+static void adam_step_d(double *p, const double *g, double *m, double *v, const double *mpre,
+                        const double *mpost, Py_ssize_t n, double b1_, double b2_,
+                        double eps_, double scale_, double lr_, double wd_pre_,
+                        double wd_post_) {
+    const double c1 = 1.0 - b1_, c2 = 1.0 - b2_, b2 = b2_, eps_hat = eps_, scale = scale_;
+    const double neg_lr = -lr_, wd_pre = wd_pre_, wd_post = wd_post_;
+    ADAM_STEP_BODY(double, sqrt)
+}
+
+MULTIVERSION
+static void adam_step_f(float *p, const float *g, float *m, float *v, const float *mpre,
+                        const float *mpost, Py_ssize_t n, double b1_, double b2_, double eps_,
+                        double scale_, double lr_, double wd_pre_, double wd_post_) {
+    const float c1 = (float)(1.0 - b1_), c2 = (float)(1.0 - b2_), b2 = (float)b2_;
+    const float eps_hat = (float)eps_, scale = (float)scale_, neg_lr = (float)(-lr_);
+    const float wd_pre = (float)wd_pre_, wd_post = (float)wd_post_;
+    ADAM_STEP_BODY(float, sqrtf)
+}
+
 MULTIVERSION
 static void axpy_d(double *y, const double *x, Py_ssize_t n, double a) {
     for (Py_ssize_t i = 0; i < n; i++) y[i] += a * x[i];
@@ -107,6 +147,37 @@ static PyObject *adam_direction(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+/* adam_step(p, g, m, v, mask_pre, mask_post, b1, b2, eps_hat, scale, lr, wd_pre, wd_post);
+ * mask_pre / mask_post: arrays like p, or None. */
+static PyObject *adam_step(PyObject *self, PyObject *args) {
+    PyObject *o[6];
+    double b1, b2, eps_hat, scale, lr, wd_pre, wd_post;
+    if (!PyArg_ParseTuple(args, "OOOOOOddddddd", &o[0], &o[1], &o[2], &o[3], &o[4], &o[5], &b1,
+                          &b2, &eps_hat, &scale, &lr, &wd_pre, &wd_post))
+        return NULL;
+    PyObject *objs[6];
+    int k = 0, pre = -1, post = -1;
+    for (int i = 0; i < 4; i++) objs[k++] = o[i];
+    if (o[4] != Py_None) { pre = k; objs[k++] = o[4]; }
+    if (o[5] != Py_None) { post = k; objs[k++] = o[5]; }
+    Py_buffer b[6];
+    int dbl;
+    Py_ssize_t n;
+    if (get_buffers(objs, b, k, &dbl, &n) < 0) return NULL;
+    Py_BEGIN_ALLOW_THREADS
+    if (dbl)
+        adam_step_d(b[0].buf, b[1].buf, b[2].buf, b[3].buf, pre >= 0 ? b[pre].buf : NULL,
+                    post >= 0 ? b[post].buf : NULL, n, b1, b2, eps_hat, scale, lr, wd_pre,
+                    wd_post);
+    else
+        adam_step_f(b[0].buf, b[1].buf, b[2].buf, b[3].buf, pre >= 0 ? b[pre].buf : NULL,
+                    post >= 0 ? b[post].buf : NULL, n, b1, b2, eps_hat, scale, lr, wd_pre,
+                    wd_post);
+    Py_END_ALLOW_THREADS
+    for (int i = 0; i < k; i++) PyBuffer_Release(&b[i]);
+    Py_RETURN_NONE;
+}
+
 /* axpy(y, x, a): y += a * x */
 static PyObject *axpy(PyObject *self, PyObject *args) {
     PyObject *o[2];
@@ -129,6 +200,9 @@ static PyObject *axpy(PyObject *self, PyObject *args) {
 static PyMethodDef methods[] = {
     {"adam_direction", adam_direction, METH_VARARGS,
      "adam_direction(u, m, v, b1, b2, eps_hat, scale): Adam's moments and direction, fused."},
+    {"adam_step", adam_step, METH_VARARGS,
+     "adam_step(p, g, m, v, mask_pre, mask_post, b1, b2, eps_hat, scale, lr, wd_pre, wd_post):"
+     " a whole Adam/AdamW update of a flat parameter vector, fused."},
     {"axpy", axpy, METH_VARARGS, "axpy(y, x, a): y += a * x, in place."},
     {NULL, NULL, 0, NULL},
 };

@@ -15,11 +15,9 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import resources
-from pathlib import Path
 from typing import NoReturn
 
 from . import __version__
@@ -61,20 +59,9 @@ def _emit(text: str, output: str | None) -> None:
         sys.stdout.write(text)
         sys.stdout.flush()  # a closed pipe (``| head``) surfaces here, inside main's handler
         return
-    target = Path(output)
-    # the temp file lives in the target's directory so os.replace never crosses file systems
-    fd, tmp = tempfile.mkstemp(dir=target.parent if str(target.parent) else ".",
-                               prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    from .io import atomic_write_text  # temp file beside the target, then os.replace
+
+    atomic_write_text(output, text)
 
 
 def _json(obj: object) -> str:

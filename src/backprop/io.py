@@ -28,6 +28,7 @@ model are bit-identical to the saved one's. A truncated, corrupted or foreign fi
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import tempfile
@@ -64,7 +65,7 @@ def atomic_write_bytes(path: str | os.PathLike, write: Any) -> None:
     path = Path(path)
     directory = path.parent if str(path.parent) else Path(".")
     if not directory.is_dir():
-        raise FileNotFoundError(f"directory does not exist: {directory}")
+        raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), str(directory))
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:
         # mkstemp creates the file private (0600); give it the permissions a plain open() would

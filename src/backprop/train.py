@@ -38,6 +38,7 @@ from ._checks import check_int, check_range
 from .callbacks import Callback, EarlyStopping, ProgressLogger
 from .layers.base import Layer
 from .layers.dense import Dense
+from .layers.flat import contiguous_run
 from .layers.sequential import Sequential
 from .losses import BinaryCrossEntropy, Loss, SoftmaxCrossEntropy, get_loss
 
@@ -201,10 +202,15 @@ def _first_nonfinite_layer_output(net: Sequential, xb: np.ndarray) -> str:
     return "the loss"
 
 
-def _nonfinite_grad(params: list[Any]) -> str | None:
-    # a sum is NaN/inf when any element is: one cheap reduction per parameter
+def _nonfinite_grad(params: list[Any], flat_grad: np.ndarray | None = None) -> str | None:
+    """Name the parameter whose gradient holds a NaN or an infinity (None if all are finite)."""
+    # a sum is NaN/inf when any element is: one cheap reduction over the flat gradient buffer
+    # (or one per parameter); only a non-finite sum pays for the element-wise search
+    if flat_grad is not None and math.isfinite(float(flat_grad.sum())):
+        return None
     for p in reversed(params):  # backward runs last layer first: name the origin
-        if not math.isfinite(float(np.sum(p.grad))):
+        # a float32 sum of huge finite values can overflow: confirm element-wise
+        if not math.isfinite(float(np.sum(p.grad))) and not np.all(np.isfinite(p.grad)):
             return p.name
     return None
 
@@ -444,6 +450,8 @@ def fit(net: Sequential, X: Any, y: Any, *, loss: Loss | str, optimizer: Any,
     per_step = schedule is not None and _schedule_per_step(schedule, schedule_interval)
     plateau = schedule is not None and type(schedule).__name__ == "ReduceLROnPlateau"
     params = net.parameters()
+    run = contiguous_run(params)
+    flat_grad = run[1] if run is not None else None
     classifier = _is_classifier(loss)
     net.train()
 
@@ -482,7 +490,7 @@ def fit(net: Sequential, X: Any, y: Any, *, loss: Loss | str, optimizer: Any,
                 net.backward(loss.backward(), input_grad=False)
                 for cb in callbacks:
                     cb.on_after_backward(state)
-                bad = _nonfinite_grad(params)
+                bad = _nonfinite_grad(params, flat_grad)
                 if bad is not None:
                     _diverged(state, f"a non-finite gradient appeared at epoch {state.epoch}, "
                                      f"step {state.step}: {_describe_param(net, bad)}")

@@ -176,6 +176,25 @@ class Optimizer:
         for t in self.transforms:
             t.init(arrays, layout)
         self.n_steps = 0
+        self._fused = self._fused_plan()
+
+    def _fused_plan(self) -> tuple[ScaleByAdam, AddDecayedWeights | None,
+                                   AddDecayedWeights | None] | None:
+        """Adam/AdamW chains ([decay?, adam, decay?], no clipping) on a flat buffer can run as
+        one compiled pass; anything else runs transform by transform."""
+        if self._flat is None:
+            return None
+        chain = self.transforms
+        adams = [i for i, t in enumerate(chain) if isinstance(t, ScaleByAdam)]
+        if len(adams) != 1 or len(chain) > 3:
+            return None
+        i = adams[0]
+        pre, post = chain[:i], chain[i + 1:]
+        if len(pre) > 1 or len(post) > 1:
+            return None
+        if not all(isinstance(t, AddDecayedWeights) for t in (*pre, *post)):
+            return None
+        return chain[i], (pre[0] if pre else None), (post[0] if post else None)
 
     @property
     def lr(self) -> float:
@@ -197,6 +216,11 @@ class Optimizer:
     def step(self) -> None:
         r"""One update of every parameter: :math:`p \leftarrow p - \alpha\,\text{chain}(g)`."""
         updates = self._updates
+        if self._fused is not None and _fast.kernels is not None:
+            adam, pre, post = self._fused
+            adam.fused_step(self._flat[0], self._flat[1], self._lr, pre, post)
+            self.n_steps += 1
+            return
         if self._flat is not None:
             flat_data, flat_grad = self._flat
             np.copyto(updates[0], flat_grad, casting="same_kind")

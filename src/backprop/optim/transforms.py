@@ -601,15 +601,31 @@ class ScaleByAdam(Transform):
         self._scratch = _Scratch(self._m_run).views
         self.t = 0
 
-    def update(self, updates: list[np.ndarray], params: list[np.ndarray]) -> None:
+    def _step_constants(self) -> tuple[float, float]:
+        """Advance the step count; return ``(eps_hat, scale)`` of the folded bias correction."""
         self.t += 1
-        b1, b2, eps = self._b1, self._b2, self._eps
-        bc1 = 1.0 - b1 ** self.t
-        bc2_sqrt = (1.0 - b2 ** self.t) ** 0.5
+        bc1 = 1.0 - self._b1 ** self.t
+        bc2_sqrt = (1.0 - self._b2 ** self.t) ** 0.5
+        return self._eps * bc2_sqrt, bc2_sqrt / bc1
+
+    def fused_step(self, flat_p: np.ndarray, flat_g: np.ndarray, lr: float,
+                   pre: AddDecayedWeights | None, post: AddDecayedWeights | None) -> None:
+        """The whole update ``p <- p - lr * [Adam(g + L2 decay) + decoupled decay]`` in one
+        compiled pass (the same arithmetic as the transform chain; used by the optimiser when the
+        chain is exactly [decay?, adam, decay?] and the compiled kernels are available)."""
+        eps_hat, scale = self._step_constants()
+        wd_pre = pre.weight_decay if pre is not None else 0.0
+        wd_post = post.weight_decay if post is not None else 0.0
+        _fast.kernels.adam_step(flat_p, flat_g, self._m_run[0], self._v_run[0],
+                                pre._element_mask() if wd_pre else None,
+                                post._element_mask() if wd_post else None,
+                                self._b1, self._b2, eps_hat, scale, lr, wd_pre, wd_post)
+
+    def update(self, updates: list[np.ndarray], params: list[np.ndarray]) -> None:
+        b1, b2 = self._b1, self._b2
         # (m/bc1) / (sqrt(v)/sqrt(bc2) + eps) = (m sqrt(bc2)/bc1) / (sqrt(v) + eps sqrt(bc2)):
         # folding the corrections into two scalars saves two passes over the vectors.
-        eps_hat = eps * bc2_sqrt
-        scale = bc2_sqrt / bc1
+        eps_hat, scale = self._step_constants()
         kernels = _fast.kernels
         for u, m, v, s in zip(updates, self._m_run, self._v_run, self._scratch, strict=True):
             if kernels is not None and u.flags.c_contiguous:
