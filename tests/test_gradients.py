@@ -133,3 +133,19 @@ def test_zero_upstream_gradient_gives_zero_gradients():
     dx = net.backward(np.zeros_like(out))
     assert not dx.any()
     assert all(not p.grad.any() for p in net.parameters())
+
+
+def test_classification_losses_stay_exact_for_huge_float32_logits():
+    """log-sum-exp and the fused sigmoid neither overflow nor cancel away the answer."""
+    z = np.array([[1000.0, 0.0, -5.0], [3.0, 2000.0, 1.0]], dtype=np.float32)
+    ce = bp.SoftmaxCrossEntropy()
+    assert ce.forward(z, [0, 1]) == 0.0
+    assert ce.forward(z, [1, 0]) == pytest.approx((1000.0 + 1997.0) / 2, rel=1e-6)
+    assert ce.forward(z, np.eye(3)[[1, 0]]) == pytest.approx((1000.0 + 1997.0) / 2, rel=1e-6)
+    g = ce.backward()
+    assert np.all(np.isfinite(g))
+    np.testing.assert_allclose(g, [[0.5, -0.5, 0.0], [-0.5, 0.5, 0.0]], atol=1e-6)
+    bce = bp.BinaryCrossEntropy()
+    assert bce.forward(np.array([[800.0], [-800.0]], np.float32), [1.0, 0.0]) == 0.0
+    assert bce.forward(np.array([[800.0]], np.float32), [0.0]) == pytest.approx(800.0)
+    assert np.all(np.isfinite(bce.backward()))

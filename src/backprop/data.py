@@ -42,6 +42,14 @@ _TASKS = ("auto", "classification", "binary", "regression")
 
 def _first_non_finite(name: str, arr: np.ndarray) -> str | None:
     """Describe the first NaN/inf of ``arr`` (1-D or 2-D), or ``None`` when all are finite."""
+    # A sum is finite only if every entry is: one pass and no temporary for the common case.
+    # (An overflowing sum of finite values falls through to the exact element-wise check.)
+    if np.issubdtype(arr.dtype, np.floating):
+        with np.errstate(over="ignore", invalid="ignore"):
+            if np.isfinite(np.add.reduce(arr, axis=None)):
+                return None
+    elif not np.issubdtype(arr.dtype, np.complexfloating):
+        return None  # integers and booleans are always finite
     finite = np.isfinite(arr)
     if finite.all():
         return None

