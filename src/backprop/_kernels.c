@@ -178,6 +178,86 @@ static PyObject *adam_step(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+/* Softmax cross-entropy with integer labels, fused: for each row i of logits z (m, k),
+ *   p = exp(z - max) / sum exp(z - max);  loss_i = log(sum) - (z[t_i] - max)
+ *   grad = (p - onehot(t)) * inv_m
+ * Returns sum_i loss_i (accumulated in double); *bad is set to the first row whose label is out
+ * of range (and the sum is abandoned), else left at -1. */
+#define XENT_BODY(T, EXP, LOG)                                                         \
+    double total = 0.0;                                                               \
+    for (Py_ssize_t i = 0; i < m; i++) {                                              \
+        const T *zi = z + i * k;                                                      \
+        T *gi = g + i * k;                                                            \
+        long long t = lab[i];                                                         \
+        if (t < 0 || t >= k) { *bad = i; return 0.0; }                                \
+        T mx = zi[0];                                                                 \
+        for (Py_ssize_t j = 1; j < k; j++) mx = zi[j] > mx ? zi[j] : mx;              \
+        T sum = 0;                                                                    \
+        for (Py_ssize_t j = 0; j < k; j++) { T e = EXP(zi[j] - mx); gi[j] = e; sum += e; } \
+        T scale = inv_m / sum;                                                        \
+        for (Py_ssize_t j = 0; j < k; j++) gi[j] *= scale;                            \
+        gi[t] -= inv_m;                                                               \
+        total += (double)(LOG(sum) - (zi[t] - mx));                                   \
+    }                                                                                 \
+    return total;
+
+static double xent_d(const double *z, const long long *lab, double *g, Py_ssize_t m,
+                     Py_ssize_t k, double inv_m, Py_ssize_t *bad) {
+    XENT_BODY(double, exp, log)
+}
+
+static double xent_f(const float *z, const long long *lab, float *g, Py_ssize_t m,
+                     Py_ssize_t k, double inv_m_, Py_ssize_t *bad) {
+    const float inv_m = (float)inv_m_;
+    XENT_BODY(float, expf, logf)
+}
+
+/* softmax_xent(z, labels, grad) -> sum of per-row losses; z and grad (m, k) of one float type,
+ * labels int64 (m,). Raises ValueError naming the first out-of-range label. */
+static PyObject *softmax_xent(PyObject *self, PyObject *args) {
+    PyObject *oz, *ol, *og;
+    if (!PyArg_ParseTuple(args, "OOO", &oz, &ol, &og)) return NULL;
+    PyObject *pair[2] = {oz, og};
+    Py_buffer b[2], lb;
+    int dbl;
+    Py_ssize_t n;
+    if (get_buffers(pair, b, 2, &dbl, &n) < 0) return NULL;
+    if (PyObject_GetBuffer(ol, &lb, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) {
+        PyBuffer_Release(&b[0]);
+        PyBuffer_Release(&b[1]);
+        return NULL;
+    }
+    Py_ssize_t m = lb.itemsize ? lb.len / lb.itemsize : 0;
+    const char *lf = lb.format ? lb.format : "B";
+    int ok = lb.itemsize == 8 && (lf[0] == 'q' || lf[0] == 'l') && lf[1] == 0 && m > 0 &&
+             n % m == 0;
+    double total = 0.0;
+    Py_ssize_t bad_row = -1;
+    if (ok) {
+        Py_ssize_t k = n / m;
+        Py_BEGIN_ALLOW_THREADS
+        if (dbl)
+            total = xent_d(b[0].buf, lb.buf, b[1].buf, m, k, 1.0 / (double)m, &bad_row);
+        else
+            total = xent_f(b[0].buf, lb.buf, b[1].buf, m, k, 1.0 / (double)m, &bad_row);
+        Py_END_ALLOW_THREADS
+    }
+    long long bad_label = bad_row >= 0 ? ((long long *)lb.buf)[bad_row] : 0;
+    PyBuffer_Release(&b[0]);
+    PyBuffer_Release(&b[1]);
+    PyBuffer_Release(&lb);
+    if (!ok) {
+        PyErr_SetString(PyExc_TypeError, "softmax_xent needs int64 labels, one per row");
+        return NULL;
+    }
+    if (bad_row >= 0) {
+        PyErr_Format(PyExc_IndexError, "label %lld at row %zd is out of range", bad_label,
+                     bad_row);
+        return NULL;
+    }
+    return PyFloat_FromDouble(total);
+}
+
 /* axpy(y, x, a): y += a * x */
 static PyObject *axpy(PyObject *self, PyObject *args) {
     PyObject *o[2];
@@ -203,6 +283,8 @@ static PyMethodDef methods[] = {
     {"adam_step", adam_step, METH_VARARGS,
      "adam_step(p, g, m, v, mask_pre, mask_post, b1, b2, eps_hat, scale, lr, wd_pre, wd_post):"
      " a whole Adam/AdamW update of a flat parameter vector, fused."},
+    {"softmax_xent", softmax_xent, METH_VARARGS,
+     "softmax_xent(z, labels, grad) -> summed loss; grad = (softmax(z) - onehot) / m."},
     {"axpy", axpy, METH_VARARGS, "axpy(y, x, a): y += a * x, in place."},
     {NULL, NULL, 0, NULL},
 };

@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from . import _fast
+
 
 def _as_pred(pred: Any) -> np.ndarray:
     pred = np.asarray(pred)
@@ -155,6 +157,18 @@ class SoftmaxCrossEntropy(Loss):
         z = _as_pred(pred)
         m, k = z.shape
         t = np.asarray(target)
+        kernels = _fast.kernels
+        if (kernels is not None and t.ndim == 1 and t.dtype == np.int64 and t.shape[0] == m
+                and z.dtype in (np.float32, np.float64) and z.flags.c_contiguous):
+            # the same formulas in one compiled pass per row (about 10x fewer memory passes)
+            grad = np.empty_like(z)
+            try:
+                total = kernels.softmax_xent(z, t, grad)
+            except IndexError:
+                pass  # fall through: the NumPy path below names the bad label
+            else:
+                self._grad = grad
+                return total / m
         # log-sum-exp with the row maximum subtracted: exp never overflows, the largest term is 1
         row_max = z.max(axis=1, keepdims=True)
         shifted = z - row_max  # <= 0; the per-row loss is log(sum_e) - shifted[target]

@@ -169,6 +169,9 @@ class Optimizer:
             flat_data, flat_grad, layout = run
             self._flat: tuple[np.ndarray, np.ndarray] | None = (flat_data, flat_grad)
             self._updates = [np.empty_like(flat_data)]
+            # the views the flat step writes through; a layer attribute re-assigned later
+            # (net[0].W = ...) would silently stop training, so step() checks these first
+            self._views = [(p, p.data, p.grad) for p in self.params]
         else:
             layout = None
             self._flat = None
@@ -216,6 +219,8 @@ class Optimizer:
     def step(self) -> None:
         r"""One update of every parameter: :math:`p \leftarrow p - \alpha\,\text{chain}(g)`."""
         updates = self._updates
+        if self._flat is not None:
+            self._check_views()
         if self._fused is not None and _fast.kernels is not None:
             adam, pre, post = self._fused
             adam.fused_step(self._flat[0], self._flat[1], self._lr, pre, post)
@@ -249,6 +254,14 @@ class Optimizer:
             u *= neg_lr
             p += u
         self.n_steps += 1
+
+    def _check_views(self) -> None:
+        for p, data, grad in self._views:
+            if p.data is not data or p.grad is not grad:
+                raise RuntimeError(
+                    f"parameter {p.name!r} was replaced by a new array after the optimiser was "
+                    f"created, so the optimiser no longer updates it; assign in place instead "
+                    f"(layer.{p.attr}[...] = values) or create the optimiser afterwards")
 
     def zero_grad(self) -> None:
         """Set every gradient to zero (``backward`` assigns gradients, so this is rarely needed)."""
