@@ -2,7 +2,7 @@
 
 Every measurement runs in its own fresh process (two libraries' thread pools in one process fight
 over the cores), the libraries alternate within each round, and each figure is the median of
-``--repeats`` rounds (default 3). PyTorch is taken at its best of default threads and one thread.
+``--repeats`` rounds (default 5). PyTorch is taken at its best of default threads and one thread.
 Prints seconds per 60,000-sample epoch, the ratios the issue's targets are stated in, peak RSS and
 the time of ``import backprop``.
 
@@ -61,7 +61,7 @@ def import_time(repeats: int) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batches", type=int, nargs="+", default=[32, 128, 512])
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--libs", nargs="+",
                         default=["gemm", "backprop", "backprop-loop", "torch", "torch-1",
                                  "sklearn"])
