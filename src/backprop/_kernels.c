@@ -17,33 +17,29 @@
 #define MULTIVERSION
 #endif
 
-MULTIVERSION
-static void adam_d(double *u, double *m, double *v, Py_ssize_t n, double b1, double b2,
-                   double eps_hat, double scale) {
-    const double c1 = 1.0 - b1, c2 = 1.0 - b2;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        double g = u[i];
-        double mi = m[i] + c1 * (g - m[i]);
-        double vi = b2 * v[i] + c2 * (g * g);
-        m[i] = mi;
-        v[i] = vi;
-        u[i] = scale * (mi / (sqrt(vi) + eps_hat));
+/* Adam's moments and direction, written into u (which held the incoming update g). */
+#define ADAM_DIRECTION_BODY(T, SQRT)                                                   \
+    const T c1 = (T)(1.0 - b1_), c2 = (T)(1.0 - b2_), b2 = (T)b2_;                     \
+    const T eps_hat = (T)eps_, scale = (T)scale_;                                     \
+    for (Py_ssize_t i = 0; i < n; i++) {                                              \
+        T g = u[i];                                                                   \
+        T mi = m[i] + c1 * (g - m[i]);                                                \
+        T vi = b2 * v[i] + c2 * (g * g);                                              \
+        m[i] = mi;                                                                    \
+        v[i] = vi;                                                                    \
+        u[i] = scale * (mi / (SQRT(vi) + eps_hat));                                   \
     }
+
+MULTIVERSION
+static void adam_d(double *u, double *m, double *v, Py_ssize_t n, double b1_, double b2_,
+                   double eps_, double scale_) {
+    ADAM_DIRECTION_BODY(double, sqrt)
 }
 
 MULTIVERSION
-static void adam_f(float *u, float *m, float *v, Py_ssize_t n, double b1, double b2,
-                   double eps_hat, double scale) {
-    const float c1 = (float)(1.0 - b1), c2 = (float)(1.0 - b2), fb2 = (float)b2;
-    const float fe = (float)eps_hat, fs = (float)scale;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        float g = u[i];
-        float mi = m[i] + c1 * (g - m[i]);
-        float vi = fb2 * v[i] + c2 * (g * g);
-        m[i] = mi;
-        v[i] = vi;
-        u[i] = fs * (mi / (sqrtf(vi) + fe));
-    }
+static void adam_f(float *u, float *m, float *v, Py_ssize_t n, double b1_, double b2_,
+                   double eps_, double scale_) {
+    ADAM_DIRECTION_BODY(float, sqrtf)
 }
 
 /* The whole Adam/AdamW step for one flat parameter vector, in one pass:
