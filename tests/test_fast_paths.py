@@ -217,3 +217,23 @@ def test_fused_softmax_cross_entropy_matches_numpy(monkeypatch, dtype):
     assert fused_J == pytest.approx(plain_J, rel=tol)
     np.testing.assert_allclose(fused_g, loss.backward(), rtol=tol, atol=tol * 1e-2)
     assert fused_g.dtype == dtype
+
+
+def test_arrays_handed_to_the_caller_are_never_reused_buffers():
+    """Inner layers write into reused buffers; the network's output and dJ/dX stay fresh."""
+    rng = np.random.default_rng(6)
+    net = bp.Sequential(bp.Dense(4, 5, rng=rng), bp.Identity(), bp.Dense(5, 3, rng=rng),
+                        bp.Tanh(), bp.Dense(3, 2, rng=rng))
+    X1, X2 = rng.normal(size=(7, 4)), rng.normal(size=(7, 4))
+    out1 = net.forward(X1)
+    kept = out1.copy()
+    dX1 = net.backward(np.ones_like(out1))
+    kept_dX = dX1.copy()
+    out2 = net.forward(X2)
+    net.backward(np.ones_like(out2) * 2)
+    np.testing.assert_array_equal(out1, kept)
+    np.testing.assert_array_equal(dX1, kept_dX)
+    # and the buffered network computes exactly what unbuffered layers compute
+    fresh = [bp.Dense.from_arrays(net[i].W, net[i].b) for i in (0, 2, 4)]
+    expected = fresh[2].forward(np.tanh(fresh[1].forward(fresh[0].forward(X2))))
+    np.testing.assert_allclose(out2, expected, rtol=1e-12)

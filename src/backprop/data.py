@@ -430,9 +430,12 @@ Augment = Callable[[np.ndarray, np.random.Generator], np.ndarray]
 class BatchIterator:
     """Mini-batches over ``(X, y)``, reshuffled every epoch from one explicit Generator.
 
-    Each epoch draws one permutation, gathers ``X`` and ``y`` into new contiguous arrays with it
-    (one fancy-index copy per epoch) and then yields plain slices of those arrays, so a batch
-    costs no copying. With ``shuffle=False`` the slices are views of the caller's arrays.
+    Each epoch draws one permutation; each batch gathers its rows into a new contiguous array
+    (``np.take`` of B rows). Gathering batch by batch copies the same bytes as one whole-array
+    gather per epoch but keeps the working set in cache and never asks the system for a fresh
+    data-set-sized block (on a virtual machine the page faults of a 188 MB copy cost up to half a
+    second an epoch, against ~20 ms for the per-batch gathers). With ``shuffle=False`` the batches
+    are views of the caller's arrays.
 
     Iterating starts a new epoch; ``len()`` is the number of batches per epoch:
     :math:`\\lceil n / B \\rceil`, or :math:`\\lfloor n / B \\rfloor` with ``drop_last``.
@@ -490,15 +493,17 @@ class BatchIterator:
 
     def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
         X, y = self.X, self.y
-        if self.shuffle:
-            perm = self.rng.permutation(self.n_samples)
-            X = np.take(X, perm, axis=0)
-            y = None if y is None else np.take(y, perm, axis=0)
+        perm = self.rng.permutation(self.n_samples) if self.shuffle else None
         self.epoch += 1
         bs = self.batch_size
         for b in range(len(self)):
-            xb = X[b * bs:(b + 1) * bs]
-            yb = None if y is None else y[b * bs:(b + 1) * bs]
+            if perm is not None:
+                rows = perm[b * bs:(b + 1) * bs]
+                xb = np.take(X, rows, axis=0)
+                yb = None if y is None else np.take(y, rows, axis=0)
+            else:
+                xb = X[b * bs:(b + 1) * bs]
+                yb = None if y is None else y[b * bs:(b + 1) * bs]
             if self.augment is not None:
                 xb = self.augment(xb, self.rng)
             yield xb, yb

