@@ -9,12 +9,14 @@ PIP    := $(BIN)/python -m pip --disable-pip-version-check
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-# Stamp files: reinstall only when pyproject.toml changes.
-$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
+# Stamp files: reinstall only when the packaging or the compiled kernel's source changes.
+BUILD_INPUTS := pyproject.toml setup.py src/backprop/_kernels.c
+
+$(VENV)/.installed-run: $(BUILD_INPUTS) | $(BIN)/python
 	$(PIP) install -q -e '.[all]'
 	@touch $@
 
-$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+$(VENV)/.installed-dev: $(BUILD_INPUTS) | $(BIN)/python
 	$(PIP) install -q -e '.[dev]'
 	@touch $@
 
