@@ -25,7 +25,7 @@ from backprop.data import (
     shift_images,
     train_val_split,
 )
-from backprop.datasets import DATASETS
+from backprop.data.toy import DATASETS
 
 # --------------------------------------------------------------------------------------------
 # check_Xy

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from backprop.datasets import DATASETS, blobs, circles, moons, spirals, xor
+from backprop.data.toy import DATASETS, blobs, circles, moons, spirals, xor
 
 # name -> (kwargs, number of classes)
 CASES = {

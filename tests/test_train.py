@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import backprop as bp
-from backprop import datasets
 from backprop.callbacks import Callback, EarlyStopping, LambdaCallback
+from backprop.data import toy as datasets
 from backprop.train import TrainingDivergedWarning
 
 

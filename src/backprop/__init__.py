@@ -51,7 +51,7 @@ __version__ = "0.1.0"
 
 # name -> (submodule, attribute or None for the module itself), imported on first access
 _LAZY: dict[str, tuple[str, str | None]] = {
-    "data": ("data", None), "datasets": ("datasets", None), "io": ("io", None),
+    "data": ("data", None), "datasets": ("data.toy", None), "io": ("io", None),
     "labs": ("labs", None), "diagnostics": ("diagnostics", None), "plots": ("plots", None),
     "callbacks": ("callbacks", None), "spec": ("spec", None),
     "Callback": ("callbacks", "Callback"), "EarlyStopping": ("callbacks", "EarlyStopping"),

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from ._checks import check_int, check_positive
-from .datasets import DATASETS
+from .data.toy import DATASETS
 from .diagnostics import Diagnostics, GradientWarning
 from .layers.dense import Dense
 from .models import mlp
@@ -194,7 +194,7 @@ def vanishing(*, depth: int = 10, width: int = 32, epochs: int = 20, n_samples: 
     lr : float, default 0.1
         SGD learning rate :math:`\alpha` (:math:`W \leftarrow W - \alpha\, dW`).
     dataset : str, default "circles"
-        A built-in 2-D dataset (see :mod:`backprop.datasets`).
+        A built-in 2-D dataset (see :mod:`backprop.data.toy`).
     seed : int, default 0
         Seeds the data, the initial weights and the batch order.
     out : path, optional

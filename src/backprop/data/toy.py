@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ._checks import as_rng, check_int, check_non_negative, check_range
+from .._checks import as_rng, check_int, check_non_negative, check_range
 
 __all__ = ["DATASETS", "blobs", "circles", "moons", "spirals", "xor"]
 
