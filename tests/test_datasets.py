@@ -3,7 +3,9 @@
 import numpy as np
 import pytest
 
-from backprop.data.toy import DATASETS, blobs, circles, moons, spirals, xor
+import backprop as bp
+from backprop.data.toy import DATASETS, blobs, circles, moons, register_dataset, spirals, xor
+from backprop.registry import Registry
 
 # name -> (kwargs, number of classes)
 CASES = {
@@ -17,6 +19,52 @@ CASES = {
 
 def test_registry_covers_every_generator():
     assert set(DATASETS) == set(CASES)
+
+
+def test_datasets_is_a_registry_in_registration_order():
+    assert isinstance(DATASETS, Registry)
+    assert DATASETS.names() == ["xor", "spirals", "moons", "circles", "blobs"]
+    assert bp.datasets.DATASETS is DATASETS and bp.data.DATASETS is DATASETS
+    assert "spirals" in DATASETS and DATASETS["spirals"] is spirals
+
+
+def test_register_dataset_reaches_load_dataset_and_can_be_removed():
+    def line(n=10, *, rng=None):
+        X = np.linspace(0.0, 1.0, n)[:, None]
+        return X, (X[:, 0] > 0.5).astype(np.int64)
+
+    assert register_dataset("line", line) is line
+    try:
+        assert "line" in DATASETS and DATASETS.names()[-1] == "line"
+        X, y = bp.load_dataset("line", n=7)
+        np.testing.assert_array_equal(X[:, 0], np.linspace(0.0, 1.0, 7))
+        np.testing.assert_array_equal(y, [0, 0, 0, 0, 1, 1, 1])
+        assert bp.load_dataset("LINE")[0].shape == (10, 1)
+    finally:
+        DATASETS.remove("line")
+    assert "line" not in DATASETS
+    with pytest.raises(ValueError, match="unknown dataset 'line'"):
+        bp.load_dataset("line")
+
+
+def test_register_dataset_refuses_taken_names_unless_replace():
+    def fake(**kw):
+        return spirals(n=4, rng=0)
+
+    with pytest.raises(ValueError, match="dataset name 'spirals' is already registered"):
+        register_dataset("spirals", fake)
+    assert DATASETS["spirals"] is spirals
+    try:
+        register_dataset("spirals", fake, replace=True)
+        assert DATASETS["spirals"] is fake
+    finally:
+        register_dataset("spirals", spirals, replace=True)
+    assert DATASETS["spirals"] is spirals and DATASETS.names()[1] == "spirals"
+    with pytest.raises(ValueError, match="must be lower case"):
+        register_dataset("Line", fake)
+    with pytest.raises(TypeError, match="must be a callable"):
+        register_dataset("line", 42)
+    assert "line" not in DATASETS and "Line" not in DATASETS
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

@@ -133,6 +133,7 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
 def _load(args: argparse.Namespace, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray,
                                                          np.ndarray, str]:
     from . import data
+    from .data.toy import DATASETS
 
     name = args.dataset
     if name == "mnist" or (Path(name).is_dir()):
@@ -143,7 +144,7 @@ def _load(args: argparse.Namespace, seed: int) -> tuple[np.ndarray, np.ndarray, 
         return X[:n_train], y[:n_train], X[n_train:], y[n_train:], (
             f"MNIST: first {n_train} images for training, last {len(X) - n_train} for testing")
     kwargs: dict[str, Any] = {}
-    if name.lower() in ("xor", "spirals", "moons", "circles", "blobs"):
+    if name.lower() in DATASETS.names():
         kwargs = {"rng": seed}
         if name.lower() == "spirals":
             kwargs.update({"n": 600, "n_classes": 3, "noise": 0.03})

@@ -39,10 +39,10 @@ from .files import (
     save_idx,
 )
 from .preprocessing import Standardizer, one_hot, train_val_split
-from .toy import DATASETS
+from .toy import DATASETS, register_dataset
 
 __all__ = [
     "BatchIterator", "DATASETS", "MNIST_ENV", "RandomShift", "Standardizer", "check_Xy",
     "find_mnist_dir", "load_csv", "load_dataset", "load_idx", "load_mnist", "load_npz", "one_hot",
-    "random_shift", "save_idx", "shift_images", "toy", "train_val_split",
+    "random_shift", "register_dataset", "save_idx", "shift_images", "toy", "train_val_split",
 ]

@@ -416,9 +416,10 @@ def _idx_pair(path: Path) -> tuple[np.ndarray, np.ndarray]:
 def load_dataset(name_or_path: str | os.PathLike[str], **kw: Any) -> Any:
     """Load a dataset by name or path and return ``(X, y)``.
 
-    * a built-in generator name (:data:`backprop.data.toy.DATASETS`: ``xor``, ``spirals``,
-      ``moons``, ``circles``, ``blobs``) -- ``kw`` goes to the generator (``n``, ``noise``,
-      ``rng``...);
+    * a generator name registered in :data:`backprop.data.toy.DATASETS` (the built-ins ``xor``,
+      ``spirals``, ``moons``, ``circles``, ``blobs``, and any added with
+      :func:`~backprop.data.toy.register_dataset`) -- ``kw`` goes to the generator (``n``,
+      ``noise``, ``rng``...);
     * ``"mnist"`` -- :func:`load_mnist` with ``kw`` (``directory``, ``kind``);
     * a directory -- :func:`load_mnist` on it;
     * a file by extension: ``.csv`` (:func:`load_csv`), ``.npz`` (:func:`load_npz`), ``.gz``,
@@ -443,6 +444,6 @@ def load_dataset(name_or_path: str | os.PathLike[str], **kw: Any) -> Any:
         if kw:
             raise TypeError(f"IDX files take no options, got {sorted(kw)}")
         return _idx_pair(path)
-    known = ", ".join([*DATASETS, "mnist"])
+    known = ", ".join([*DATASETS.names(), "mnist"])
     raise ValueError(f"unknown dataset {str(name_or_path)!r}: expected one of {known}, or a "
                      ".csv / .npz / IDX (.gz, .idx, -ubyte) file or an MNIST folder")

@@ -5,8 +5,12 @@ stated), ``y`` int64 class labels ``0 .. n_classes - 1``. Classes are balanced (
 belongs to class ``i mod n_classes`` before shuffling) and the rows come in random order. The
 same ``rng`` seed always gives the same arrays.
 
-``DATASETS`` maps each name to its generator, for the command line and
-:func:`backprop.data.load_dataset`.
+``DATASETS`` is the dataset :class:`~backprop.registry.Registry`: the command line and
+:func:`backprop.data.load_dataset` look names up in it, and :func:`register_dataset` adds one::
+
+    def rings(n=200, *, rng=None): ...          # returns (X, y) like the generators here
+    bp.data.register_dataset("rings", rings)
+    X, y = bp.load_dataset("rings", n=300, rng=0)
 """
 
 from __future__ import annotations
@@ -17,8 +21,11 @@ from typing import Any
 import numpy as np
 
 from .._checks import as_rng, check_int, check_non_negative, check_range
+from ..registry import Registry
 
-__all__ = ["DATASETS", "blobs", "circles", "moons", "spirals", "xor"]
+__all__ = ["DATASETS", "blobs", "circles", "moons", "register_dataset", "spirals", "xor"]
+
+DatasetFn = Callable[..., tuple[np.ndarray, np.ndarray]]
 
 
 def _balanced_labels(n: int, n_classes: int) -> np.ndarray:
@@ -176,10 +183,36 @@ def blobs(n: int = 200, n_classes: int = 3, n_features: int = 2, *, noise: float
     return _shuffled(X, y, gen)
 
 
-DATASETS: dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]] = {
-    "xor": xor,
-    "spirals": spirals,
-    "moons": moons,
-    "circles": circles,
-    "blobs": blobs,
-}
+#: name -> generator, in registration order (the built-ins first)
+DATASETS: Registry[DatasetFn] = Registry("dataset")
+DATASETS.add("xor", xor)
+DATASETS.add("spirals", spirals)
+DATASETS.add("moons", moons)
+DATASETS.add("circles", circles)
+DATASETS.add("blobs", blobs)
+
+
+def register_dataset(name: str, fn: DatasetFn, *, replace: bool = False) -> DatasetFn:
+    """Make the generator ``fn`` reachable by ``name`` through :data:`DATASETS` (so
+    ``bp.load_dataset(name, **kw)`` finds it); returns ``fn``.
+
+    Parameters
+    ----------
+    name : str
+        Lower case, as :func:`backprop.data.load_dataset` lower-cases the name it is given.
+    fn : callable ``(**kw) -> (X, y)``
+        Called with the keyword arguments of ``load_dataset``. ``backprop train`` (run in a
+        process where the registration happened) passes ``n`` and ``rng`` (an int seed), so a
+        generator meant for it should accept both.
+    replace : bool, default False
+        A name already registered (a built-in included) is refused with a ``ValueError``
+        naming it, unless ``replace=True``.
+
+    Remove an entry again with ``DATASETS.remove(name)``.
+    """
+    if not callable(fn):
+        raise TypeError(f"dataset {name!r} must be a callable returning (X, y), got {fn!r}")
+    if isinstance(name, str) and name != name.lower():
+        raise ValueError(f"dataset name {name!r} must be lower case: load_dataset lower-cases "
+                         "the name it looks up")
+    return DATASETS.add(name, fn, replace=replace)
