@@ -132,7 +132,7 @@ BAD_FILES = [
      "y has 2 value(s) per sample but the last layer has 1 unit(s)"),
     ("activation", json.dumps({**SPECS["one-layer-bce"],
                                "layers": [{"W": [[0.3, -0.1]], "b": [0.2], "activation": "elu"}]}),
-     "unknown activation 'elu'; known: identity, sigmoid, tanh, relu, leaky_relu"),
+     "unknown activation 'elu'; known: identity, sigmoid, tanh, relu, leaky_relu, gelu"),
     ("loss", json.dumps({**SPECS["one-layer-bce"], "loss": "l1"}), "unknown loss 'l1'; known:"),
     ("learning-rate", json.dumps({**SPECS["one-layer-bce"], "learning_rate": -1}),
      "learning_rate must be > 0, got -1"),

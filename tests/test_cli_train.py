@@ -34,7 +34,7 @@ def test_json_result_save_and_reload(tmp_path, capsys):
     assert code == 0
     result = json.loads(out)
     assert result["epochs_run"] == 20 and result["test_accuracy"] > 0.8
-    net, extra, arrays = bp.io.load(model, with_extra=True)
+    net, extra, arrays = bp.load(model, with_extra=True)
     assert extra["loss"] == "softmax_cross_entropy"
     assert extra["settings"]["optimizer"] == "nesterov"
     assert len(extra["history"]["history"]["loss"]) == 20

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import backprop as bp
-from backprop import _fast
-from backprop.layers.flat import contiguous_run
+from backprop import compiled
+from backprop.parameters import contiguous_run
 
 
 def _net(dtype="float64", seed=0, batch_norm=True):
@@ -83,7 +83,7 @@ def test_flat_and_per_array_optimiser_paths_agree(name, dtype):
         assert sa[key].shape == sb[key].shape
 
 
-@pytest.mark.skipif(not _fast.available(), reason="compiled kernels not built (no compiler)")
+@pytest.mark.skipif(not compiled.available(), reason="compiled kernels not built (no compiler)")
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_adam_kernel_matches_the_numpy_arithmetic(dtype):
     rng = np.random.default_rng(2)
@@ -92,7 +92,7 @@ def test_adam_kernel_matches_the_numpy_arithmetic(dtype):
     m0, v0 = rng.normal(size=n).astype(dtype), rng.random(n).astype(dtype)
     b1, b2, eps_hat, scale = 0.9, 0.999, 1e-8 * 0.3, 0.7
     u, m, v = g.copy(), m0.copy(), v0.copy()
-    _fast.kernels.adam_direction(u, m, v, b1, b2, eps_hat, scale)
+    compiled.kernels.adam_direction(u, m, v, b1, b2, eps_hat, scale)
     m_ref = m0 + dtype(1 - b1) * (g - m0)
     v_ref = dtype(b2) * v0 + dtype(1 - b2) * (g * g)
     u_ref = dtype(scale) * (m_ref / (np.sqrt(v_ref) + dtype(eps_hat)))
@@ -101,18 +101,18 @@ def test_adam_kernel_matches_the_numpy_arithmetic(dtype):
     np.testing.assert_allclose(v, v_ref, rtol=tol)
     np.testing.assert_allclose(u, u_ref, rtol=tol)
     y, x = m0.copy(), g.copy()
-    _fast.kernels.axpy(y, x, -0.25)
+    compiled.kernels.axpy(y, x, -0.25)
     np.testing.assert_allclose(y, m0 - dtype(0.25) * g, rtol=tol)
 
 
-@pytest.mark.skipif(not _fast.available(), reason="compiled kernels not built (no compiler)")
+@pytest.mark.skipif(not compiled.available(), reason="compiled kernels not built (no compiler)")
 def test_kernels_refuse_mismatched_arrays():
     with pytest.raises(TypeError, match="float32 or float64"):
-        _fast.kernels.axpy(np.zeros(3), np.zeros(4), 1.0)
+        compiled.kernels.axpy(np.zeros(3), np.zeros(4), 1.0)
     with pytest.raises(TypeError, match="float32 or float64"):
-        _fast.kernels.axpy(np.zeros(3, np.float32), np.zeros(3), 1.0)
+        compiled.kernels.axpy(np.zeros(3, np.float32), np.zeros(3), 1.0)
     with pytest.raises(TypeError, match="float32 or float64"):
-        _fast.kernels.axpy(np.zeros(3, np.int64), np.zeros(3, np.int64), 1.0)
+        compiled.kernels.axpy(np.zeros(3, np.int64), np.zeros(3, np.int64), 1.0)
 
 
 @pytest.mark.parametrize("name", sorted(OPTIMISERS))
@@ -125,7 +125,7 @@ def test_numpy_fallback_gives_the_same_training(monkeypatch, dtype, name):
     paths' different (equally right) roundings would send such biases different ways.
     """
     with_kernels, _ = _train(_net(dtype, batch_norm=False), OPTIMISERS[name])
-    monkeypatch.setattr(_fast, "kernels", None)
+    monkeypatch.setattr(compiled, "kernels", None)
     without, _ = _train(_net(dtype, batch_norm=False), OPTIMISERS[name])
     rtol = 1e-5 if dtype == "float32" else 1e-13
     for a, b in zip(with_kernels, without, strict=True):
@@ -154,9 +154,10 @@ def test_import_is_lazy_for_training_data_and_labs():
 
     code = ("import sys, backprop as bp\n"
             "heavy = [m for m in ('backprop.labs', 'backprop.io', 'backprop.data', "
-            "'backprop.train', 'backprop.diagnostics', 'zipfile') if m in sys.modules]\n"
+            "'backprop.training', 'backprop.diagnostics', 'zipfile') if m in sys.modules]\n"
             "assert not heavy, heavy\n"
-            "assert bp.fit.__module__ == 'backprop.train' and 'backprop.train' in sys.modules\n"
+            "assert bp.fit.__module__ == 'backprop.training.loop'\n"
+            "assert 'backprop.training' in sys.modules\n"
             "assert callable(bp.trace) and bp.Standardizer is bp.data.Standardizer\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
@@ -211,7 +212,7 @@ def test_fused_softmax_cross_entropy_matches_numpy(monkeypatch, dtype):
     loss = bp.SoftmaxCrossEntropy()
     fused_J = loss.forward(z, t)
     fused_g = loss.backward().copy()
-    monkeypatch.setattr(_fast, "kernels", None)
+    monkeypatch.setattr(compiled, "kernels", None)
     plain_J = loss.forward(z, t)
     tol = 1e-5 if dtype == np.float32 else 1e-13
     assert fused_J == pytest.approx(plain_J, rel=tol)

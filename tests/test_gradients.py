@@ -75,7 +75,7 @@ def test_gradcheck_catches_a_wrong_derivative():
     """A layer whose backward is off by a factor must fail the check (the checker can fail)."""
 
     class BrokenTanh(bp.Tanh):
-        def backward(self, dy):
+        def backward(self, dy, input_grad=True):
             return 1.01 * super().backward(dy)
 
     rng = np.random.default_rng(0)

@@ -197,7 +197,7 @@ def test_dense_draws_through_the_named_initialiser():
 @pytest.mark.parametrize("call, error, match", [
     (lambda: init.get("glorot"), ValueError, "unknown initialiser 'glorot'; known: .*he_normal"),
     (lambda: init.get(None), ValueError, "unknown initialiser None"),
-    (lambda: init.gain("selu"), ValueError, "unknown activation 'selu' for gain; known: "),
+    (lambda: init.gain("selu"), ValueError, "unknown activation 'selu'; known: "),
     (lambda: init.gain("leaky_relu", "x"), TypeError, "negative_slope must be a number, got 'x'"),
     (lambda: init.gain("leaky_relu", True), TypeError, "negative_slope must be a number"),
     (lambda: init.he_uniform((3,), rng=0), ValueError, r"2-D weight shape .*got \(3,\)"),

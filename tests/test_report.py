@@ -180,7 +180,7 @@ def test_report_of_a_trained_model(trained, capsys):
     page = target.read_text(encoding="utf-8")
     assert page.startswith("<!DOCTYPE html>") and '<html lang="en">' in page
     assert_self_contained(page)
-    net, extra, _ = bp.io.load(trained, with_extra=True)
+    net, extra, _ = bp.load(trained, with_extra=True)
     # the settings, as saved by train
     assert extra["settings"]["optimizer"] == "momentum"
     for key in extra["settings"]:
@@ -212,7 +212,7 @@ def test_report_draws_the_gradient_heat_map_when_diagnostics_were_recorded(tmp_p
     model = tmp_path / "diag.npz"
     assert cli.main(["train", "moons", "--hidden", "8,8", "--epochs", "3", "--quiet",
                      "--diagnostics", "--save", str(model)]) == 0
-    _, extra, _ = bp.io.load(model, with_extra=True)
+    _, extra, _ = bp.load(model, with_extra=True)
     records = extra["history"]["diagnostics"]["records"]
     assert len(records) >= 3 and len(records[0]["grad_norm"]) == 3  # one norm per Dense layer
     page = run_report(model)
@@ -249,7 +249,7 @@ def test_report_will_not_overwrite_the_model_or_write_into_a_missing_folder(
         trained, tmp_path, capsys):
     code, _, err = run(capsys, "report", str(trained), "--output", str(trained))
     assert code == 2 and "would overwrite the model file" in err and err.count("\n") == 1
-    assert bp.io.load(trained) is not None  # untouched
+    assert bp.load(trained) is not None  # untouched
     missing = tmp_path / "nope" / "r.html"
     code, _, err = run(capsys, "report", str(trained), "--output", str(missing))
     assert code == 2 and "nope" in err and err.count("\n") == 1

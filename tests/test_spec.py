@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import backprop as bp
-from backprop.spec import SPEC_ACTIVATIONS, Spec, SpecError, load_spec, spec_to_dict
+from backprop.spec import Spec, SpecError, load_spec, spec_activations, spec_to_dict
 
 ARTICLE = {
     "x": [0.2, 0.4],
@@ -88,7 +88,7 @@ def test_losses_by_name(name, cls):
     assert isinstance(load_spec({**ARTICLE, "loss": name}).loss, cls)
 
 
-@pytest.mark.parametrize("act", SPEC_ACTIVATIONS)
+@pytest.mark.parametrize("act", spec_activations())
 def test_every_activation_name(act):
     data = copy.deepcopy(ARTICLE)
     data["layers"][0]["activation"] = act
@@ -144,8 +144,9 @@ BAD = [
     ("layer-not-object", (("layers", 1), [0.8, 0.9]), "layer 2 must be an object"),
     ("layers-empty", (("layers",), []), "layers is empty"),
     ("layers-not-list", (("layers",), {"W": [[1.0]]}), "layers must be a list"),
-    ("activation-unknown", (("layers", 0, "activation"), "swish"),
-     "layer 1: unknown activation 'swish'; known: identity, sigmoid, tanh, relu, leaky_relu"),
+    ("activation-unknown", (("layers", 0, "activation"), "elu"),
+     "layer 1: unknown activation 'elu'; known: identity, sigmoid, tanh, relu, leaky_relu, "
+     "gelu, silu, softplus"),
     ("activation-softmax", (("layers", 1, "activation"), "softmax"), "unknown activation"),
     ("activation-not-string", (("layers", 0, "activation"), 3), "unknown activation 3"),
     ("slope-on-sigmoid", (("layers", 0, "negative_slope"), 0.1),
@@ -153,7 +154,8 @@ BAD = [
     ("y-width", (("y",), [1.0, 0.0]), "y has 2 value(s) per sample but the last layer has 1"),
     ("y-rows-for-one-sample", (("y",), [[1.0]]), "y is a list of rows but x is one sample"),
     ("y-nan", (("y",), [float("-inf")]), "y[0] is -inf"),
-    ("loss-unknown", (("loss",), "hinge"), "unknown loss 'hinge'; known: squared, mse"),
+    ("loss-unknown", (("loss",), "hinge"),
+     "unknown loss 'hinge'; known: squared, binary_cross_entropy"),
     ("lr-zero", (("learning_rate",), 0), "learning_rate must be > 0, got 0"),
     ("lr-negative", (("learning_rate",), -0.1), "learning_rate must be > 0, got -0.1"),
     ("lr-string", (("learning_rate",), "0.1"), "learning_rate must be a number, got a string"),

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 import backprop as bp
-from backprop.callbacks import Callback, EarlyStopping, LambdaCallback
 from backprop.data import toy as datasets
-from backprop.train import TrainingDivergedWarning
+from backprop.training import TrainingDivergedWarning
+from backprop.training.callbacks import Callback, EarlyStopping, LambdaCallback
 
 
 def _classifier(seed=0, n_in=2, n_classes=3, dropout=0.0, batchnorm=False, dtype=np.float64):
@@ -133,7 +133,7 @@ def test_nonfinite_loss_stops_and_keeps_last_good_parameters(blobs):
 
 def test_nonfinite_gradient_names_the_layer():
     class Exploding(bp.Identity):
-        def backward(self, dy):
+        def backward(self, dy, input_grad=True):
             out = dy.copy()
             out[0, 0] = np.inf
             return out

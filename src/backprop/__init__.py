@@ -3,10 +3,12 @@
 >>> import backprop as bp
 >>> net = bp.Sequential(bp.Dense(2, 2, rng=0), bp.Sigmoid(), bp.Dense(2, 1, rng=1), bp.Sigmoid())
 
-Architecture: ``layers``, ``losses``, ``init`` and ``optim`` depend on NumPy only; ``train``,
-``callbacks`` and ``io`` compose them; ``gradcheck``, ``trace`` and ``diagnostics`` only observe
-the engine. The engine is imported eagerly; training, files, data and the labs load on first use
-(``bp.fit``, ``bp.data``, ...), which keeps ``import backprop`` fast.
+Architecture: ``layers``, ``losses``, ``init`` and ``optim`` depend on NumPy only;
+``training`` composes them and ``models`` puts a training front on the container; ``io`` is the
+file format; ``gradcheck``, ``trace`` and ``diagnostics`` only observe the engine. Every kind the
+library knows by name has one registry (``LAYERS``, ``LOSSES``, ``OPTIMIZERS``, ``SCHEDULES``,
+``INITIALIZERS``, ``DATASETS``). The engine is imported eagerly; training, files, data and the
+labs load on first use (``bp.fit``, ``bp.data``, ...), which keeps ``import backprop`` fast.
 """
 
 from __future__ import annotations
@@ -15,24 +17,42 @@ import importlib
 from typing import Any
 
 from . import init, optim
+from ._version import __version__ as __version__
 from .gradcheck import GradcheckReport, gradcheck, numerical_gradient
+from .init import INITIALIZERS, register_initializer
 from .layers import (
+    GELU,
+    LAYERS,
+    Activation,
     BatchNorm,
     Dense,
     Dropout,
     Identity,
     Layer,
+    LayerNorm,
     LeakyReLU,
-    Parameter,
+    Notation,
     ReLU,
-    Sequential,
     Sigmoid,
+    SiLU,
     Softmax,
+    Softplus,
     Tanh,
+    register_activation,
+    register_layer,
 )
-from .losses import BinaryCrossEntropy, Loss, SoftmaxCrossEntropy, SquaredError
-from .models import mlp
+from .losses import (
+    LOSSES,
+    BinaryCrossEntropy,
+    Loss,
+    SoftmaxCrossEntropy,
+    SquaredError,
+    register_loss,
+)
+from .models import Sequential, load, mlp, save
 from .optim import (
+    OPTIMIZERS,
+    SCHEDULES,
     SGD,
     Adam,
     AdamW,
@@ -44,18 +64,21 @@ from .optim import (
     StepLR,
     clip_grad_norm,
     clip_grad_value,
+    register_optimizer,
+    register_schedule,
 )
+from .parameters import Parameter
 from .trace import LayerTrace, Trace, trace
-
-__version__ = "0.1.0"
 
 # name -> (submodule, attribute or None for the module itself), imported on first access
 _LAZY: dict[str, tuple[str, str | None]] = {
     "data": ("data", None), "datasets": ("data.toy", None), "io": ("io", None),
     "labs": ("labs", None), "diagnostics": ("diagnostics", None), "plots": ("plots", None),
-    "callbacks": ("callbacks", None), "spec": ("spec", None),
-    "Callback": ("callbacks", "Callback"), "EarlyStopping": ("callbacks", "EarlyStopping"),
-    "LambdaCallback": ("callbacks", "LambdaCallback"),
+    "callbacks": ("training.callbacks", None), "spec": ("spec", None),
+    "training": ("training", None),
+    "Callback": ("training.callbacks", "Callback"),
+    "EarlyStopping": ("training.callbacks", "EarlyStopping"),
+    "LambdaCallback": ("training.callbacks", "LambdaCallback"),
     "BatchIterator": ("data", "BatchIterator"), "RandomShift": ("data", "RandomShift"),
     "Standardizer": ("data", "Standardizer"), "check_Xy": ("data", "check_Xy"),
     "load_dataset": ("data", "load_dataset"), "load_mnist": ("data", "load_mnist"),
@@ -63,13 +86,13 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "train_val_split": ("data", "train_val_split"),
     "Diagnostics": ("diagnostics", "Diagnostics"),
     "GradientWarning": ("diagnostics", "GradientWarning"),
-    "load": ("io", "load"), "save": ("io", "save"),
     "Spec": ("spec", "Spec"), "SpecError": ("spec", "SpecError"),
     "load_spec": ("spec", "load_spec"), "spec_to_dict": ("spec", "spec_to_dict"),
-    "History": ("train", "History"),
-    "TrainingDivergedWarning": ("train", "TrainingDivergedWarning"),
-    "evaluate": ("train", "evaluate"), "fit": ("train", "fit"), "predict": ("train", "predict"),
-    "predict_proba": ("train", "predict_proba"),
+    "History": ("training.callbacks", "History"),
+    "TrainingDivergedWarning": ("training.loop", "TrainingDivergedWarning"),
+    "evaluate": ("training.evaluation", "evaluate"), "fit": ("training.loop", "fit"),
+    "predict": ("training.evaluation", "predict"),
+    "predict_proba": ("training.evaluation", "predict_proba"),
 }
 
 
@@ -90,13 +113,18 @@ def __dir__() -> list[str]:
 
 __all__ = [
     # layers
-    "BatchNorm", "Dense", "Dropout", "Identity", "Layer", "LeakyReLU", "Parameter", "ReLU",
-    "Sequential", "Sigmoid", "Softmax", "Tanh", "mlp",
+    "Activation", "BatchNorm", "Dense", "Dropout", "GELU", "Identity", "Layer", "LayerNorm",
+    "LeakyReLU", "Notation", "Parameter", "ReLU", "Sequential", "SiLU", "Sigmoid", "Softmax",
+    "Softplus", "Tanh", "mlp",
     # losses
     "BinaryCrossEntropy", "Loss", "SoftmaxCrossEntropy", "SquaredError",
     # optimisers and schedules
     "SGD", "Adam", "AdamW", "Optimizer", "clip_grad_norm", "clip_grad_value", "optim",
     "CosineAnnealingLR", "ExponentialLR", "OneCycleLR", "ReduceLROnPlateau", "StepLR",
+    # registries: one per kind, and the call that adds to each
+    "INITIALIZERS", "LAYERS", "LOSSES", "OPTIMIZERS", "SCHEDULES", "register_activation",
+    "register_initializer", "register_layer", "register_loss", "register_optimizer",
+    "register_schedule",
     # training (loaded on first use)
     "Callback", "EarlyStopping", "History", "LambdaCallback", "TrainingDivergedWarning",
     "evaluate", "fit", "predict", "predict_proba", "Diagnostics", "GradientWarning",
@@ -104,7 +132,7 @@ __all__ = [
     "BatchIterator", "RandomShift", "Standardizer", "check_Xy", "data", "datasets",
     "load_dataset", "load_mnist", "one_hot", "random_shift", "train_val_split",
     # files, labs, plots (loaded on first use)
-    "io", "load", "save", "labs", "diagnostics", "plots", "callbacks", "spec",
+    "io", "load", "save", "labs", "diagnostics", "plots", "callbacks", "spec", "training",
     # checking and explaining
     "GradcheckReport", "gradcheck", "init", "numerical_gradient",
     "LayerTrace", "Spec", "SpecError", "Trace", "load_spec", "spec_to_dict", "trace",

@@ -7,6 +7,7 @@ Each check raises with a message that names the argument and the offending value
 from __future__ import annotations
 
 import numbers
+from typing import Any
 
 import numpy as np
 
@@ -60,6 +61,12 @@ def check_int(name: str, value: object, *, minimum: int | None = None) -> int:
     return value
 
 
+def check_bool(name: str, value: object) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
 def check_dtype(dtype: object) -> np.dtype:
     """Accept float32 / float64 only (names, NumPy types or dtypes)."""
     try:
@@ -103,3 +110,65 @@ def as_rng(rng: object) -> np.random.Generator:
             raise ValueError(f"seed must be >= 0, got {rng}")
         return np.random.default_rng(int(rng))
     raise TypeError(f"rng must be an int seed or a numpy.random.Generator, got {rng!r}")
+
+
+class Hyper:
+    """A hyper-parameter: a plain attribute that validates every value assigned to it.
+
+    ``check(label, value, *args, **kwargs)`` is one of the checks above and returns the value to
+    store; ``label`` (default: the attribute's name) is the name the error message uses. A
+    ``guard`` names a method of the owner called as ``guard(name, value)`` before the value is
+    stored, for rules that involve other attributes (Nesterov needs momentum > 0)::
+
+        class Adam:
+            eps = Hyper(check_positive)                      # adam.eps = -1 -> ValueError
+            b1 = Hyper(check_range, 0.0, 1.0, label="beta1")
+
+    Schedules and loaded states assign through the same check, so an invalid value never gets
+    in, whoever sets it.
+    """
+
+    def __init__(self, check: Any, *args: Any, label: str | None = None,
+                 guard: str | None = None, **kwargs: Any):
+        self.check = check
+        self.args = args
+        self.kwargs = kwargs
+        self.label = label
+        self.guard = guard
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+        self.slot = "_" + name
+        if self.label is None:
+            self.label = name
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        if obj is None:
+            return self
+        return getattr(obj, self.slot)
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        value = self.check(self.label, value, *self.args, **self.kwargs)
+        if self.guard is not None:
+            getattr(obj, self.guard)(self.name, value)
+        setattr(obj, self.slot, value)
+
+
+class Alias:
+    """An attribute that reads and writes an attribute of a part: ``opt.momentum`` is the
+    momentum of the optimiser's momentum transform (``Alias("_momentum", "momentum")``).
+    Validation stays with the part's own :class:`Hyper`."""
+
+    def __init__(self, part: str, attr: str, doc: str | None = None):
+        self.part = part
+        self.attr = attr
+        self.__doc__ = doc
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        if obj is None:
+            return self
+        return getattr(getattr(obj, self.part), self.attr)
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        setattr(getattr(obj, self.part), self.attr, value)

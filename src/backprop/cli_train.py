@@ -7,6 +7,7 @@ schedule and activation names) live at the edge, not inside the library.
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import sys
 import time
@@ -15,12 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam", "adamw")
-SCHEDULES = ("none", "step", "exponential", "cosine", "onecycle", "plateau")
-ACTIVATIONS = ("relu", "leaky_relu", "tanh", "sigmoid", "identity")
-INITS = ("auto", "xavier_uniform", "xavier_normal", "he_uniform", "he_normal", "uniform",
-         "normal")
 
 #: The documented MNIST recipe (``backprop train mnist --recipe mnist-strong``).
 RECIPES: dict[str, dict[str, Any]] = {
@@ -43,7 +38,17 @@ def _hidden(text: str) -> list[int]:
     return sizes
 
 
+def _accepted(factory: Any, pool: dict[str, Any]) -> dict[str, Any]:
+    """The entries of ``pool`` that ``factory`` takes as keyword arguments."""
+    params = inspect.signature(factory).parameters  # presets say what they wrap
+    return {k: v for k, v in pool.items() if k in params}
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    from .init import INITIALIZERS
+    from .layers import activation_names
+    from .optim import OPTIMIZERS, SCHEDULES
+
     p.add_argument("dataset", nargs="?", default="spirals",
                    help="built-in name (xor, spirals, moons, circles, blobs, mnist) or a "
                         ".csv / .npz / IDX file (default: spirals)")
@@ -59,11 +64,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--val-split", type=float, default=0.0,
                    help="fraction of the training data used for validation (default 0)")
     p.add_argument("--hidden", type=_hidden, default=None, help="hidden widths, e.g. 256,128")
-    p.add_argument("--activation", choices=ACTIVATIONS, default=None)
-    p.add_argument("--init", choices=INITS, default=None)
+    p.add_argument("--activation", choices=activation_names(elementwise=True), default=None,
+                   help="hidden activation (default relu)")
+    p.add_argument("--init", choices=["auto", *INITIALIZERS.names()], default=None,
+                   help="weight initialiser (default auto: the one the activation asks for)")
     p.add_argument("--batch-norm", action="store_true", default=None)
     p.add_argument("--dropout", type=float, default=None, help="dropout probability")
-    p.add_argument("--optimizer", choices=OPTIMIZERS, default=None)
+    p.add_argument("--optimizer", choices=OPTIMIZERS.names(), default=None,
+                   help="optimiser (default adam)")
     p.add_argument("--lr", type=float, default=None, help="learning rate (peak for onecycle)")
     p.add_argument("--momentum", type=float, default=None)
     p.add_argument("--beta1", type=float, default=0.9)
@@ -74,7 +82,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="apply weight decay to biases and batch-norm parameters too")
     p.add_argument("--clip-norm", type=float, default=None)
     p.add_argument("--clip-value", type=float, default=None)
-    p.add_argument("--schedule", choices=SCHEDULES, default=None)
+    p.add_argument("--schedule", choices=["none", *SCHEDULES.names()], default=None,
+                   help="learning-rate schedule (default none)")
     p.add_argument("--step-size", type=int, default=10, help="StepLR period in epochs")
     p.add_argument("--gamma", type=float, default=0.5, help="decay factor (step/exponential)")
     p.add_argument("--epochs", type=int, default=None)
@@ -168,8 +177,7 @@ def run(args: argparse.Namespace) -> int:
     import backprop as bp
 
     from . import data, optim
-    from . import io as bio
-    from .callbacks import ProgressLogger
+    from .training.callbacks import ProgressLogger
 
     s = _settings(args)
     X_tr, y_tr, X_te, y_te, description = _load(args, args.seed)
@@ -199,30 +207,25 @@ def run(args: argparse.Namespace) -> int:
     common: dict[str, Any] = {"weight_decay": float(s["weight_decay"]), "decay_mask": mask,
                               "clip_norm": args.clip_norm, "clip_value": args.clip_value}
     kind = s["optimizer"]
-    if kind in ("sgd", "momentum", "nesterov"):
-        momentum = 0.0 if kind == "sgd" else float(s["momentum"])
-        opt = optim.SGD(params, lr=s["lr"], momentum=momentum, nesterov=kind == "nesterov",
-                        **common)
-    elif kind == "adam":
-        opt = optim.Adam(params, lr=s["lr"], betas=(args.beta1, args.beta2), eps=args.eps,
-                         **common)
-    else:
-        opt = optim.AdamW(params, lr=s["lr"], betas=(args.beta1, args.beta2), eps=args.eps,
-                          **common)
     epochs, batch_size = int(s["epochs"]), int(s["batch_size"])
     if batch_size < 1:
         raise ValueError(f"batch size must be >= 1, got {batch_size}")
     if epochs < 1:
         raise ValueError(f"epochs must be >= 1, got {epochs}")
+    # what the command line knows; each optimiser and schedule takes the arguments it accepts
+    opt_pool: dict[str, Any] = {"lr": s["lr"], "momentum": float(s["momentum"]),
+                                "betas": (args.beta1, args.beta2), "eps": args.eps, **common}
+    if kind == "sgd" and args.momentum is None:
+        opt_pool["momentum"] = 0.0  # plain SGD unless --momentum is given
+    opt = optim.make_optimizer(kind, params, **_accepted(optim.OPTIMIZERS[kind], opt_pool))
     steps = -(-len(X_tr) // batch_size)
-    schedule: Any = {
-        "none": lambda: None,
-        "step": lambda: optim.StepLR(opt, step_size=args.step_size, gamma=args.gamma),
-        "exponential": lambda: optim.ExponentialLR(opt, gamma=args.gamma),
-        "cosine": lambda: optim.CosineAnnealingLR(opt, T_max=epochs),
-        "onecycle": lambda: optim.OneCycleLR(opt, max_lr=s["lr"], total_steps=epochs * steps),
-        "plateau": lambda: optim.ReduceLROnPlateau(opt, factor=args.gamma, patience=3),
-    }[s["schedule"]]()
+    schedule: Any = None
+    if s["schedule"] != "none":
+        cls = optim.SCHEDULES[s["schedule"]]
+        sched_pool = {"step_size": args.step_size, "gamma": args.gamma, "T_max": epochs,
+                      "max_lr": s["lr"], "total_steps": epochs * steps, "factor": args.gamma,
+                      "patience": 3}
+        schedule = optim.make_schedule(s["schedule"], opt, **_accepted(cls, sched_pool))
     augment = None
     if s["augment_shift"]:
         side = int(round(np.sqrt(X_tr.shape[1])))
@@ -265,7 +268,7 @@ def run(args: argparse.Namespace) -> int:
         if scaler is not None:
             arrays = {f"standardizer/{k}": v for k, v in scaler.state_dict().items()
                       if isinstance(v, np.ndarray)}
-        bio.save(args.save, net, extra=extra, arrays=arrays)
+        bp.save(args.save, net, extra=extra, arrays=arrays)
     if args.plot:
         from .plots import plot_history
 
@@ -302,10 +305,8 @@ class _StandardizedShift:
 
 
 def net_summary(net: Any) -> str:
-    from .layers import Dense
-
-    widths = [net.layers[0].n_in] + [layer.n_out for layer in net.layers
-                                     if isinstance(layer, Dense)]
+    widths = [net.input_width] + [layer.output_width(None) for layer in net.layers
+                                  if layer.role == "affine"]
     return "-".join(str(w) for w in widths) + f" ({net.n_params:,} parameters)"
 
 

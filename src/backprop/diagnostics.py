@@ -1,9 +1,9 @@
 r"""Per-layer training diagnostics: gradient and weight norms, update ratios, activation health.
 
-:class:`Diagnostics` is a :class:`~backprop.callbacks.Callback`; it only *observes* the fit loop
-(it reads the gradients ``net.backward`` wrote and the parameters the optimiser changed, and
-attaches a :meth:`~backprop.layers.Sequential.add_hook` observer to the forward pass of the steps
-it records). It never changes what is computed.
+:class:`Diagnostics` is a :class:`~backprop.training.callbacks.Callback`; it only *observes* the
+fit loop (it reads the gradients ``net.backward`` wrote and the parameters the optimiser changed,
+and attaches a :meth:`~backprop.layers.Sequential.add_hook` observer to the forward pass of the
+steps it records). It never changes what is computed.
 
 For every layer with parameters (named like ``"layer 0 Dense(784->256)"``) a record holds
 
@@ -50,19 +50,14 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from ._checks import check_int, check_range
-from .callbacks import Callback
-from .layers.activations import LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
-from .layers.base import Layer, Parameter
-from .layers.batchnorm import BatchNorm
-from .layers.dense import Dense
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .train import TrainState
+from .layers.base import Activation, Layer
+from .parameters import Parameter
+from .training.callbacks import Callback, TrainState
 
 __all__ = ["Diagnostics", "GradientWarning", "format_record", "layer_name"]
 
@@ -81,17 +76,9 @@ HINTS = {
                    "inputs"),
 }
 
-# activations whose output statistics are recorded
-_ACTIVATIONS = (Sigmoid, Tanh, ReLU, LeakyReLU, Softmax)
-
-
 def layer_name(index: int, layer: Layer) -> str:
     """Readable name of a layer of a Sequential: ``"layer 0 Dense(784->256)"``."""
-    if isinstance(layer, Dense):
-        return f"layer {index} Dense({layer.n_in}->{layer.n_out})"
-    if isinstance(layer, BatchNorm):
-        return f"layer {index} BatchNorm({layer.n})"
-    return f"layer {index} {type(layer).__name__}"
+    return f"layer {index} {layer.label()}"
 
 
 def _norm(a: np.ndarray) -> float:
@@ -105,18 +92,18 @@ def _json_float(x: float) -> float | None:
     return float(x) if math.isfinite(x) else None
 
 
-def _saturated(layer: Layer, a: np.ndarray) -> float | None:
-    if isinstance(layer, Sigmoid):
-        flat = (a < 0.01) | (a > 0.99)
-    elif isinstance(layer, Tanh):
-        flat = np.abs(a) > 0.99
-    else:
+def _saturated(layer: Activation, a: np.ndarray) -> float | None:
+    """Share of outputs in the activation's flat region (None when it has none)."""
+    flat = layer.saturated(a)
+    if flat is None:
         return None
     return np.count_nonzero(flat) / a.size  # a Python float
 
 
-def _dead(layer: Layer, a: np.ndarray) -> float | None:
-    if not isinstance(layer, ReLU) or a.ndim != 2:
+def _dead(layer: Activation, a: np.ndarray) -> float | None:
+    """Share of units that output nothing positive for any sample (for activations whose
+    units can die)."""
+    if not layer.can_die or a.ndim != 2:
         return None
     dead = ~np.any(a > 0, axis=0)
     return np.count_nonzero(dead) / a.shape[1]
@@ -208,7 +195,7 @@ class Diagnostics(Callback):
         self._layers = [(i, layer, layer.parameters()[0]) for i, layer in enumerate(net.layers)
                         if layer.parameters()]
         self._acts = [(i, layer) for i, layer in enumerate(net.layers)
-                      if isinstance(layer, _ACTIVATIONS)]
+                      if isinstance(layer, Activation)]
         names = [layer_name(i, layer) for i, layer, _ in self._layers]
         old = state.history.diagnostics
         if old is not None and state.epoch > 0 and old.get("layers") == names:
@@ -233,7 +220,7 @@ class Diagnostics(Callback):
 
     def _observe(self, phase: str, index: int, layer: Layer, inp: np.ndarray,
                  out: np.ndarray) -> None:
-        if phase != "forward" or not isinstance(layer, _ACTIVATIONS):
+        if phase != "forward" or not isinstance(layer, Activation):
             return
         with np.errstate(over="ignore", invalid="ignore"):
             mean = float(out.mean(dtype=np.float64))
@@ -335,8 +322,8 @@ class Diagnostics(Callback):
             key = (names[l], condition)
             if self.warn and key not in self._warned:
                 self._warned.add(key)
-                # stacklevel 5: _check <- _new_record <- hook <- fit <- the caller of fit
-                warnings.warn(message, GradientWarning, stacklevel=5)
+                # stacklevel 6: _check <- _new_record <- hook <- run_epochs <- fit <- its caller
+                warnings.warn(message, GradientWarning, stacklevel=6)
         return out
 
     # --- checkpoints ---------------------------------------------------------------------------

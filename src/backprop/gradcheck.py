@@ -134,19 +134,19 @@ def _to_float64(net: Layer) -> Layer:
 
 
 class _KinkWatcher:
-    """Records which units of piecewise-linear layers are on, to spot stencils crossing a kink."""
+    """Records on which side of its kinks every input of a kinked layer lies (an activation's
+    ``kinks``: ReLU's 0), to spot finite-difference stencils that cross one."""
 
     def __init__(self, net: Layer):
-        from .layers.activations import LeakyReLU, ReLU
-        from .layers.sequential import Sequential
-
-        self._kinky = (ReLU, LeakyReLU)
         self.patterns: list[bytes] = []
-        self._handle = net.add_hook(self._hook) if isinstance(net, Sequential) else None
+        add_hook = getattr(net, "add_hook", None)
+        self._handle = add_hook(self._hook) if add_hook is not None else None
 
     def _hook(self, phase: str, index: int, layer: Layer, inp: np.ndarray, out: Any) -> None:
-        if phase == "forward" and isinstance(layer, self._kinky):
-            self.patterns.append(np.packbits(inp > 0).tobytes())
+        kinks = getattr(layer, "kinks", ())
+        if phase == "forward" and kinks:
+            for k in kinks:
+                self.patterns.append(np.packbits(inp > k).tobytes())
 
     def close(self) -> None:
         if self._handle is not None:

@@ -31,32 +31,28 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ._checks import as_rng, check_dtype, check_positive, check_real
-
-_GAINS = {
-    "identity": 1.0,
-    "linear": 1.0,
-    "sigmoid": 1.0,
-    "softmax": 1.0,
-    "tanh": 5.0 / 3.0,
-    "relu": math.sqrt(2.0),
-}
+from ._checks import as_rng, check_dtype, check_positive
+from .registry import Registry
 
 
-def gain(activation: str, negative_slope: float = 0.01) -> float:
-    r"""Recommended gain for an activation (same values as ``torch.nn.init.calculate_gain``).
+def gain(activation: str, *args: float, **config: float) -> float:
+    r"""Recommended gain for an activation, asked of the activation itself.
 
-    1 for identity/linear/sigmoid/softmax, 5/3 for tanh, :math:`\sqrt{2}` for ReLU and
-    :math:`\sqrt{2 / (1 + \alpha^2)}` for leaky ReLU with ``negative_slope`` :math:`\alpha`.
+    The built-in values are those of ``torch.nn.init.calculate_gain``: 1 for identity / sigmoid /
+    softmax, 5/3 for tanh, :math:`\sqrt{2}` for ReLU and :math:`\sqrt{2 / (1 + \alpha^2)}` for
+    leaky ReLU with ``negative_slope`` :math:`\alpha`; GELU, SiLU and softplus, which PyTorch
+    has no value for, take ReLU's :math:`\sqrt2`. Any registered activation answers through
+    its ``gain()`` method; ``args`` and ``config`` are its constructor arguments
+    (``gain("leaky_relu", 0.2)``).
     """
-    if activation == "leaky_relu":
-        slope = check_real("negative_slope", negative_slope)
-        return math.sqrt(2.0 / (1.0 + slope**2))
+    from .layers.base import activation_class
+
+    cls = activation_class(activation)
     try:
-        return _GAINS[activation]
-    except KeyError:
-        known = ", ".join(sorted([*_GAINS, "leaky_relu"]))
-        raise ValueError(f"unknown activation {activation!r} for gain; known: {known}") from None
+        layer = cls(*args, **config)
+    except TypeError as exc:
+        raise TypeError(f"bad arguments for the {activation!r} activation: {exc}") from None
+    return float(layer.gain())
 
 
 def _fans(shape: tuple[int, ...]) -> tuple[int, int]:
@@ -123,27 +119,26 @@ def zeros(shape, *, rng=None, gain: float = 1.0, dtype=np.float64) -> np.ndarray
     return np.zeros(shape, dtype=check_dtype(dtype))
 
 
-INITIALIZERS: dict[str, Callable[..., np.ndarray]] = {
-    "xavier_uniform": xavier_uniform,
-    "xavier_normal": xavier_normal,
-    "glorot_uniform": xavier_uniform,
-    "glorot_normal": xavier_normal,
-    "he_uniform": he_uniform,
-    "he_normal": he_normal,
-    "kaiming_uniform": he_uniform,
-    "kaiming_normal": he_normal,
-    "uniform": uniform,
-    "normal": normal,
-    "zeros": zeros,
-}
+#: every initialiser by name; ``register_initializer(name, fn)`` adds one
+INITIALIZERS: Registry[Callable[..., np.ndarray]] = Registry("initialiser")
+INITIALIZERS.add("xavier_uniform", xavier_uniform, aliases=("glorot_uniform",))
+INITIALIZERS.add("xavier_normal", xavier_normal, aliases=("glorot_normal",))
+INITIALIZERS.add("he_uniform", he_uniform, aliases=("kaiming_uniform",))
+INITIALIZERS.add("he_normal", he_normal, aliases=("kaiming_normal",))
+INITIALIZERS.add("uniform", uniform)
+INITIALIZERS.add("normal", normal)
+INITIALIZERS.add("zeros", zeros)
+
+
+def register_initializer(name: str, fn: Callable[..., np.ndarray], *,
+                         replace: bool = False) -> Callable[..., np.ndarray]:
+    """Make ``fn(shape, *, rng, gain, dtype)`` available by ``name`` (``Dense(init=name)``,
+    ``bp.mlp(init=name)``, ``backprop train --init name``)."""
+    return INITIALIZERS.add(name, fn, replace=replace)
 
 
 def get(name_or_fn: str | Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
     """Look an initialiser up by name (or pass a callable through)."""
     if callable(name_or_fn):
         return name_or_fn
-    try:
-        return INITIALIZERS[name_or_fn]
-    except (KeyError, TypeError):
-        known = ", ".join(sorted(INITIALIZERS))
-        raise ValueError(f"unknown initialiser {name_or_fn!r}; known: {known}") from None
+    return INITIALIZERS[name_or_fn]

@@ -1,4 +1,10 @@
-"""Saving and loading models and training checkpoints -- never with pickle.
+"""The file format of models and training checkpoints -- never pickle.
+
+This module is the public file API the rest builds on: :func:`write_archive` /
+:func:`read_archive` (one ``.npz`` with a JSON document), :func:`describe` / :func:`build_layers`
+(a network's architecture as JSON and back, through the layer registry), :func:`load_state` and
+atomic writes. :func:`backprop.save` / :func:`backprop.load` (in :mod:`backprop.models`) write and
+read whole models with it; :mod:`backprop.training.checkpoint` writes checkpoints with it.
 
 File format (version 1)
 -----------------------
@@ -9,7 +15,7 @@ A model file is a NumPy ``.npz`` archive (a zip of ``.npy`` arrays, CRC-checked)
     a UTF-8 JSON document stored as a ``uint8`` array::
 
         {"format": "backprop", "kind": "model" | "checkpoint", "version": 1,
-         "layers": [{"type": "Dense", "config": {...}}, ...],
+         "layers": [{"type": "dense", "config": {...}}, ...],
          "extra": {...}}                # JSON-able user data (loss name, classes, ...)
 
 ``param/<i>.<name>``
@@ -29,6 +35,7 @@ model are bit-identical to the saved one's. A truncated, corrupted or foreign fi
 from __future__ import annotations
 
 import errno
+import inspect
 import json
 import os
 import tempfile
@@ -38,26 +45,16 @@ from typing import Any
 
 import numpy as np
 
-from .layers.base import Layer
+from .layers.base import LAYERS, Layer
 from .layers.sequential import Sequential
 
 FORMAT = "backprop"
-VERSION = 1
+#: 2: layer types are registry names ("dense"); version 1 files named classes ("Dense")
+VERSION = 2
 
 
 class ModelFileError(ValueError):
     """A file that is not a readable backprop model/checkpoint."""
-
-
-def _layer_types() -> dict[str, type[Layer]]:
-    from . import layers as layers_module
-
-    types: dict[str, type[Layer]] = {}
-    for name in dir(layers_module):
-        obj = getattr(layers_module, name)
-        if isinstance(obj, type) and issubclass(obj, Layer) and obj not in (Layer, Sequential):
-            types[obj.__name__] = obj
-    return types
 
 
 def atomic_write_bytes(path: str | os.PathLike, write: Any) -> None:
@@ -89,40 +86,57 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
 
 
 def describe(net: Sequential) -> list[dict[str, Any]]:
-    """The JSON architecture of a network: one ``{"type", "config"}`` entry per layer."""
+    """The JSON architecture of a network: one ``{"type", "config"}`` entry per layer, ``type``
+    being the layer's registry name."""
     if not isinstance(net, Sequential):
         raise TypeError(f"only Sequential networks can be saved, got {type(net).__name__}")
-    types = _layer_types()
     out = []
     for i, layer in enumerate(net.layers):
-        name = type(layer).__name__
-        if types.get(name) is not type(layer):
-            raise TypeError(f"layer {i} ({name}) is not a built-in layer type and cannot be saved")
-        out.append({"type": name, "config": layer.get_config()})
+        if LAYERS.get(layer.name) is not type(layer):
+            raise TypeError(f"layer {i} ({type(layer).__name__}) is not a registered layer type "
+                            f"and cannot be saved; register it with backprop.register_layer")
+        out.append({"type": layer.name, "config": layer.get_config()})
     return out
 
 
-def build(architecture: list[dict[str, Any]]) -> Sequential:
-    """Rebuild a network (with placeholder weights) from :func:`describe`'s output."""
-    types = _layer_types()
+def _layer_class(name: Any, version: int) -> type[Layer] | None:
+    if version < 2:  # version 1 named the class itself
+        return next((cls for cls in LAYERS.values() if cls.__name__ == name), None)
+    return LAYERS.get(name) if isinstance(name, str) else None
+
+
+def build_layers(architecture: list[dict[str, Any]], *, version: int = VERSION) -> list[Layer]:
+    """Rebuild the layers (with placeholder weights) from :func:`describe`'s output.
+
+    Layers that take an ``init`` argument are built with zeros: their weights are overwritten
+    from the file, so no randomness is consumed.
+    """
+    if not isinstance(architecture, list):
+        raise ModelFileError(f"the architecture must be a list of layers, got "
+                             f"{type(architecture).__name__}")
     layers = []
     for i, entry in enumerate(architecture):
         if not isinstance(entry, dict) or "type" not in entry:
             raise ModelFileError(f"layer {i}: malformed entry {entry!r}")
-        cls = types.get(entry["type"])
+        cls = _layer_class(entry["type"], version)
         if cls is None:
             raise ModelFileError(f"layer {i}: unknown layer type {entry['type']!r}")
-        config = dict(entry.get("config", {}))
-        if cls.__name__ == "Dense":
-            config["init"] = "zeros"  # weights are overwritten; do not consume randomness
+        config = entry.get("config", {})
+        if not isinstance(config, dict):
+            raise ModelFileError(f"layer {i} ({entry['type']}): config must be an object, got "
+                                 f"{type(config).__name__}")
+        config = dict(config)
+        if "init" in inspect.signature(cls).parameters:
+            config["init"] = "zeros"
         try:
             layers.append(cls(**config))
         except (TypeError, ValueError) as exc:
             raise ModelFileError(f"layer {i} ({entry['type']}): bad config: {exc}") from exc
-    return Sequential(*layers)
+    return layers
 
 
-def _state_arrays(net: Sequential) -> dict[str, np.ndarray]:
+def state_arrays(net: Sequential) -> dict[str, np.ndarray]:
+    """Every parameter and buffer of ``net`` under its key in the file (``param/0.W``, ...)."""
     arrays = {f"param/{p.name}": p.data for p in net.parameters()}
     arrays.update({f"buffer/{k}": v for k, v in net.buffers().items()})
     return arrays
@@ -175,8 +189,10 @@ def read_archive(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, np.
     return meta, arrays
 
 
-def _load_state(net: Sequential, arrays: dict[str, np.ndarray], path: Any) -> None:
-    expected = _state_arrays(net)
+def load_state(net: Sequential, arrays: dict[str, np.ndarray], path: Any) -> None:
+    """Copy the parameters and buffers in ``arrays`` (as :func:`state_arrays` names them) into
+    ``net``, after checking each one's presence, shape and dtype (``path`` is for messages)."""
+    expected = state_arrays(net)
     for key, target in expected.items():
         if key not in arrays:
             raise ModelFileError(f"{path}: missing array {key!r}")
@@ -188,63 +204,3 @@ def _load_state(net: Sequential, arrays: dict[str, np.ndarray], path: Any) -> No
             raise ModelFileError(f"{path}: array {key!r} has dtype {src.dtype}, expected "
                                  f"{target.dtype}")
         target[...] = src
-
-
-def save(path: str | os.PathLike, net: Sequential, *, extra: dict[str, Any] | None = None,
-         arrays: dict[str, np.ndarray] | None = None) -> Path:
-    """Save ``net`` (architecture, parameters, buffers) to ``path`` atomically.
-
-    Parameters
-    ----------
-    path : str or Path
-        Destination; ``.npz`` is the conventional suffix.
-    net : Sequential
-    extra : dict, optional
-        JSON-able metadata stored alongside (the loss name, class names, a description).
-    arrays : dict of str to ndarray, optional
-        Additional arrays (e.g. a standardiser's ``mean`` and ``scale``).
-
-    Returns
-    -------
-    Path
-    """
-    extra = dict(extra or {})
-    if "loss" not in extra and getattr(net, "loss_", None) is not None:
-        extra["loss"] = net.loss_.name  # so the loaded model predicts labels/probabilities
-    meta = {"format": FORMAT, "kind": "model", "version": VERSION, "layers": describe(net),
-            "training": bool(net.training), "extra": extra}
-    try:
-        json.dumps(meta)
-    except TypeError as exc:
-        raise TypeError(f"extra metadata must be JSON-serialisable: {exc}") from exc
-    payload = _state_arrays(net)
-    for key, arr in (arrays or {}).items():
-        payload[f"array/{key}"] = arr
-    write_archive(path, meta, payload)
-    return Path(path)
-
-
-def load(path: str | os.PathLike, *, with_extra: bool = False) -> Any:
-    """Load a model saved by :func:`save`.
-
-    Returns the :class:`~backprop.Sequential` network in evaluation mode (with ``net.loss_`` set
-    when the file names the loss it was trained with, so ``predict`` gives labels), or
-    ``(net, extra, arrays)`` when ``with_extra=True`` (``extra`` is the JSON metadata, ``arrays``
-    the additional arrays).
-    """
-    meta, arrays = read_archive(path)
-    if "layers" not in meta:
-        raise ModelFileError(f"{path}: metadata has no architecture")
-    net = build(meta["layers"])
-    _load_state(net, arrays, path)
-    net.eval()
-    loss_name = meta.get("extra", {}).get("loss")
-    if isinstance(loss_name, str):
-        from .losses import LOSSES, get_loss
-
-        if loss_name in LOSSES:
-            net.loss_ = get_loss(loss_name)
-    if with_extra:
-        extra_arrays = {k[len("array/"):]: v for k, v in arrays.items() if k.startswith("array/")}
-        return net, meta.get("extra", {}), extra_arrays
-    return net

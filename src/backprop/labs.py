@@ -35,10 +35,9 @@ import numpy as np
 from ._checks import check_int, check_positive
 from .data.toy import DATASETS
 from .diagnostics import Diagnostics, GradientWarning
-from .layers.dense import Dense
 from .models import mlp
 from .optim import SGD, Adam, AdamW
-from .train import fit
+from .training.loop import fit
 
 __all__ = ["LABS", "OptimizerRun", "OptimizersResult", "VanishingResult", "VanishingRun",
            "optimizers", "vanishing"]
@@ -232,7 +231,7 @@ def vanishing(*, depth: int = 10, width: int = 32, epochs: int = 20, n_samples: 
                           optimizer=SGD(net.parameters(), lr=lr), epochs=epochs,
                           batch_size=batch_size, seed=seed, verbose=False, callbacks=[diag])
         d = history.diagnostics
-        dense = [k for k, i in enumerate(d["layer_index"]) if isinstance(net.layers[i], Dense)]
+        dense = [k for k, i in enumerate(d["layer_index"]) if net.layers[i].role == "affine"]
 
         def norms(record: dict[str, Any], dense: list[int] = dense) -> list[float]:
             return [math.nan if record["grad_norm"][k] is None else record["grad_norm"][k]

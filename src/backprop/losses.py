@@ -13,15 +13,28 @@ Where libraries differ
 * :class:`BinaryCrossEntropy` and :class:`SoftmaxCrossEntropy` take **logits** (raw scores), with
   the sigmoid/softmax fused in so the gradient is the stable :math:`(p - y)/m`. With one output
   unit they equal PyTorch's ``BCEWithLogitsLoss`` / ``CrossEntropyLoss`` (mean reduction).
+
+What the rest of the library asks a loss
+----------------------------------------
+Every loss is registered in :data:`LOSSES` (``@register_loss``) and answers for itself: its
+``name`` and ``words`` (per language), its ``link`` (the function that turns the network's
+output into probabilities: ``"identity"``, ``"sigmoid"`` or ``"softmax"``), whether it is a
+``classifier``, how it prepares targets (:meth:`Loss.prepare_targets`) and how it counts correct
+predictions (:meth:`Loss.count_correct`). The trainer, ``predict`` and the explanation ask these
+instead of keeping their own lists of losses.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
-from . import _fast
+from . import compiled
+from .registry import Registry
+
+#: every loss by name; ``register_loss`` adds one
+LOSSES: Registry[type[Loss]] = Registry("loss")
 
 
 def _as_pred(pred: Any) -> np.ndarray:
@@ -46,9 +59,24 @@ def _as_dense_target(pred: np.ndarray, target: Any) -> np.ndarray:
 class Loss:
     """Base class. Subclasses implement ``forward`` and ``backward``."""
 
-    name = "loss"
+    name: ClassVar[str] = "loss"
+    #: its name in each language of the explanation
+    words: ClassVar[dict[str, str]] = {}
     #: the function that turns the network's output into probabilities / predictions
-    link = "identity"
+    link: ClassVar[str] = "identity"
+
+    @property
+    def classifier(self) -> bool:
+        """Whether predictions are classes (the output goes through a sigmoid or softmax)."""
+        return self.link != "identity"
+
+    def prepare_targets(self, y: Any, dtype: np.dtype) -> np.ndarray:
+        """Targets as the loss takes them during training (by default: values in ``dtype``)."""
+        return np.asarray(y).astype(dtype, copy=False)
+
+    def count_correct(self, out: np.ndarray, y: np.ndarray) -> tuple[float, int]:
+        """``(correct, total)`` predictions of a batch; ``(0, 0)`` for a regression loss."""
+        return 0.0, 0
 
     def forward(self, pred: Any, target: Any) -> float:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -63,6 +91,7 @@ class Loss:
         return f"{type(self).__name__}()"
 
 
+@LOSSES.decorator()
 class SquaredError(Loss):
     r"""Squared error with the article's one half, averaged over the batch.
 
@@ -75,6 +104,8 @@ class SquaredError(Loss):
     """
 
     name = "squared"
+    aliases = ("mse",)
+    words = {"en": "squared error", "vi": "sai số bình phương"}
 
     def __init__(self) -> None:
         self._diff: np.ndarray | None = None
@@ -92,6 +123,7 @@ class SquaredError(Loss):
         return self._diff / self._diff.shape[0]
 
 
+@LOSSES.decorator()
 class BinaryCrossEntropy(Loss):
     r"""Binary cross-entropy on logits, with the sigmoid fused in.
 
@@ -106,7 +138,14 @@ class BinaryCrossEntropy(Loss):
     """
 
     name = "binary_cross_entropy"
+    aliases = ("bce",)
+    words = {"en": "binary cross-entropy of the logit", "vi": "entropy chéo nhị phân trên logit"}
     link = "sigmoid"
+
+    def count_correct(self, out: np.ndarray, y: np.ndarray) -> tuple[float, int]:
+        """A unit is right when its logit's sign matches its 0/1 target."""
+        truth = y.reshape(out.shape)
+        return float(np.count_nonzero((out > 0) == (truth > 0.5))), out.size
 
     def __init__(self) -> None:
         self._grad: np.ndarray | None = None
@@ -136,6 +175,7 @@ def _one_hot_from(labels: np.ndarray, k: int, dtype: np.dtype) -> np.ndarray:
     return out
 
 
+@LOSSES.decorator()
 class SoftmaxCrossEntropy(Loss):
     r"""Softmax cross-entropy on logits, computed with log-sum-exp.
 
@@ -148,7 +188,27 @@ class SoftmaxCrossEntropy(Loss):
     """
 
     name = "softmax_cross_entropy"
+    aliases = ("cross_entropy",)
+    words = {"en": "softmax cross-entropy of the logits",
+             "vi": "entropy chéo softmax trên các logit"}
     link = "softmax"
+
+    def prepare_targets(self, y: Any, dtype: np.dtype) -> np.ndarray:
+        """Integer class labels stay int64 labels; one-hot / probability rows become ``dtype``."""
+        y = np.asarray(y)
+        if y.ndim == 1:
+            if not np.issubdtype(y.dtype, np.integer):
+                if y.size and not np.all(np.mod(y, 1) == 0):
+                    raise ValueError("class labels must be integers")
+                y = y.astype(np.int64)
+            return y
+        return y.astype(dtype, copy=False)
+
+    def count_correct(self, out: np.ndarray, y: np.ndarray) -> tuple[float, int]:
+        """A sample is right when its largest logit is its class."""
+        pred = out.argmax(axis=1)
+        truth = y if y.ndim == 1 else y.argmax(axis=1)
+        return float(np.count_nonzero(pred == truth)), out.shape[0]
 
     def __init__(self) -> None:
         self._grad: np.ndarray | None = None
@@ -157,7 +217,7 @@ class SoftmaxCrossEntropy(Loss):
         z = _as_pred(pred)
         m, k = z.shape
         t = np.asarray(target)
-        kernels = _fast.kernels
+        kernels = compiled.kernels
         if (kernels is not None and t.ndim == 1 and t.dtype == np.int64 and t.shape[0] == m
                 and z.dtype in (np.float32, np.float64) and z.flags.c_contiguous):
             # the same formulas in one compiled pass per row (about 10x fewer memory passes)
@@ -205,20 +265,26 @@ class SoftmaxCrossEntropy(Loss):
         return self._grad
 
 
-LOSSES: dict[str, type[Loss]] = {
-    "squared": SquaredError,
-    "mse": SquaredError,
-    "binary_cross_entropy": BinaryCrossEntropy,
-    "bce": BinaryCrossEntropy,
-    "softmax_cross_entropy": SoftmaxCrossEntropy,
-    "cross_entropy": SoftmaxCrossEntropy,
-}
+def register_loss(cls: type[Loss] | None = None, *, replace: bool = False) -> Any:
+    """Register a :class:`Loss` subclass under its ``name`` (a class decorator)."""
+
+    def apply(c: type[Loss]) -> type[Loss]:
+        if not (isinstance(c, type) and issubclass(c, Loss)):
+            raise TypeError(f"register_loss expects a Loss subclass, got {c!r}")
+        return LOSSES.decorator()(c, replace=replace)
+
+    return apply if cls is None else apply(cls)
 
 
-def get_loss(name: str) -> Loss:
+def get_loss(name: str, **config: Any) -> Loss:
     """A loss from its name (``"squared"``, ``"binary_cross_entropy"``, ...)."""
-    try:
-        return LOSSES[name]()
-    except (KeyError, TypeError):
-        known = ", ".join(sorted(LOSSES))
-        raise ValueError(f"unknown loss {name!r}; known: {known}") from None
+    return LOSSES[name](**config)
+
+
+def resolve_loss(loss: Loss | str) -> Loss:
+    """``loss`` itself, or the loss a name stands for."""
+    if isinstance(loss, Loss):
+        return loss
+    if isinstance(loss, str):
+        return get_loss(loss)
+    raise TypeError(f"loss must be a Loss or a loss name, got {type(loss).__name__}")

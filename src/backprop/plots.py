@@ -23,7 +23,7 @@ def plot_history(history: Any, path: str | Path, *, title: str | None = None) ->
     Parameters
     ----------
     history : History or dict
-        :class:`backprop.train.History` or its ``history`` dict.
+        :class:`backprop.training.History` or its ``history`` dict.
     path : str or Path
         Output PNG file (written atomically).
     """
@@ -86,7 +86,7 @@ def plot_grad_heatmap(history: Any, path: str | Path, *, title: str | None = Non
     Parameters
     ----------
     history : History or dict
-        A :class:`backprop.train.History` trained with diagnostics, or its ``diagnostics``
+        A :class:`backprop.training.History` trained with diagnostics, or its ``diagnostics``
         dict.
     path : str or Path
         Output PNG file (written atomically).
@@ -140,7 +140,7 @@ def plot_decision_boundary(net: Any, X: Any, y: Any, path: str | Path, *,
     import numpy as np
 
     from ._checks import check_int
-    from .train import _link, predict_raw
+    from .training.evaluation import _link, predict_raw
 
     X = np.asarray(X, dtype=np.float64)
     if X.ndim != 2 or X.shape[1] != 2:
@@ -185,7 +185,7 @@ def plot_loss_curves(histories: dict[str, Any], path: str | Path, *, title: str 
     Parameters
     ----------
     histories : dict of str to History
-        Label -> :class:`backprop.train.History` (or a list of per-epoch losses).
+        Label -> :class:`backprop.training.History` (or a list of per-epoch losses).
     path : str or Path
         Output PNG file (written atomically).
     log : bool, default True

@@ -25,8 +25,10 @@ Keys
 ``layers`` (required)
     Input side first. Layer :math:`l` computes :math:`z^{[l]} = W^{[l]} a^{[l-1]} + b^{[l]}`,
     :math:`a^{[l]} = g^{[l]}(z^{[l]})`; ``W`` has shape ``(n_out, n_in)`` (row ``j`` holds the
-    weights into unit ``j``), ``b`` has ``n_out`` entries, ``activation`` is one of
-    :data:`SPEC_ACTIVATIONS`; ``negative_slope`` (leaky_relu only, default 0.01) is optional.
+    weights into unit ``j``), ``b`` has ``n_out`` entries, ``activation`` is any registered
+    element-wise activation (:func:`spec_activations`); the activation's own arguments may be
+    given beside it (``"negative_slope": 0.2`` for leaky_relu, ``"approximate": "tanh"`` for
+    gelu).
 ``loss`` (default ``"squared"``)
     A name from :data:`backprop.losses.LOSSES`; ``"squared"`` is the article's
     :math:`L = \tfrac12 \sum_k (y_k - \hat y_k)^2`.
@@ -42,6 +44,7 @@ input), array positions from 0 as in JSON and NumPy.
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
 import numbers
@@ -53,14 +56,19 @@ from typing import Any
 
 import numpy as np
 
-from .layers import Dense, Layer, LeakyReLU, Sequential, get_activation
+from .layers import LAYERS, Dense, Layer, activation_names
 from .losses import LOSSES, Loss, get_loss
+from .models import Sequential
 
-#: activations a spec may name (the element-wise ones whose derivative the trace writes out)
-SPEC_ACTIVATIONS: tuple[str, ...] = ("identity", "sigmoid", "tanh", "relu", "leaky_relu")
+
+def spec_activations() -> list[str]:
+    """Activations a spec may name: the registered element-wise ones (their slope is one
+    number per unit, which the trace writes out)."""
+    return activation_names(elementwise=True)
+
 
 _TOP_KEYS = ("x", "y", "layers", "loss", "learning_rate", "description")
-_LAYER_KEYS = ("W", "b", "activation", "negative_slope")
+_LAYER_KEYS = ("W", "b", "activation")
 _DEFAULT_LOSS = "squared"
 _DEFAULT_LEARNING_RATE = 0.1
 
@@ -199,12 +207,15 @@ def _check_keys(data: Mapping, allowed: tuple[str, ...], where: str) -> None:
                             f"{', '.join(allowed)}")
 
 
+def _activation_arguments(cls: type[Layer]) -> list[str]:
+    return [name for name in inspect.signature(cls).parameters if name not in ("self",)]
+
+
 def _layer(item: Any, l: int, n_in: int) -> tuple[Dense, Layer]:
     where = f"layer {l}"
     if not isinstance(item, Mapping):
         raise SpecError(f"{where} must be an object with keys W, b, activation, "
                         f"got {_kind(item)}")
-    _check_keys(item, _LAYER_KEYS, where)
     for key in ("W", "b", "activation"):
         if key not in item:
             raise SpecError(f"{where} is missing the key {key!r}")
@@ -218,19 +229,28 @@ def _layer(item: Any, l: int, n_in: int) -> tuple[Dense, Layer]:
         raise SpecError(f"{where}: b has {_count(b.shape[0], 'entry', 'entries')} but W has "
                         f"{_count(W.shape[0], 'row')} (one bias per unit)")
     name = item["activation"]
-    if not isinstance(name, str) or name not in SPEC_ACTIVATIONS:
-        raise SpecError(f"{where}: unknown activation {name!r}; known: "
-                        f"{', '.join(SPEC_ACTIVATIONS)}")
-    if "negative_slope" in item:
-        if name != "leaky_relu":
-            raise SpecError(f"{where}: negative_slope applies to leaky_relu only, "
-                            f"not to {name}")
-        slope = _number(item["negative_slope"], f"{where}: negative_slope")
-        if slope < 0:
-            raise SpecError(f"{where}: negative_slope must be >= 0, got {slope:g}")
-        activation: Layer = LeakyReLU(slope)
-    else:
-        activation = get_activation(name)
+    known = spec_activations()
+    if not isinstance(name, str) or LAYERS.get(name) is None or LAYERS.canonical(name) not in known:
+        raise SpecError(f"{where}: unknown activation {name!r}; known: {', '.join(known)}")
+    cls = LAYERS[name]
+    arguments = _activation_arguments(cls)
+    config = {}
+    for key, value in item.items():
+        if key in _LAYER_KEYS:
+            continue
+        if key in arguments:
+            config[key] = _number(value, f"{where}: {key}") if not isinstance(value, str) \
+                else value
+            continue
+        owner = next((n for n in known if key in _activation_arguments(LAYERS[n])), None)
+        if owner is not None:
+            raise SpecError(f"{where}: {key} applies to {owner} only, not to {name}")
+        allowed = ", ".join([*_LAYER_KEYS, *arguments])
+        raise SpecError(f"{where} has an unknown key {key!r}; allowed keys: {allowed}")
+    try:
+        activation = cls(**config)
+    except (TypeError, ValueError) as exc:
+        raise SpecError(f"{where}: {exc}") from None
     return Dense.from_arrays(W, b), activation
 
 
@@ -335,12 +355,11 @@ def spec_to_dict(spec: Spec) -> dict[str, Any]:
     out_layers = []
     for l, (dense, activation) in enumerate(zip(layers[0::2], layers[1::2], strict=True), start=1):
         name = getattr(activation, "name", None)
-        if not isinstance(dense, Dense) or not dense.bias or name not in SPEC_ACTIVATIONS:
+        if not isinstance(dense, Dense) or not dense.bias or name not in spec_activations():
             raise SpecError(f"layer {l} is not a Dense with bias followed by one of "
-                            f"{', '.join(SPEC_ACTIVATIONS)}")
+                            f"{', '.join(spec_activations())}")
         item: dict[str, Any] = {"W": dense.W.tolist(), "b": dense.b.tolist(), "activation": name}
-        if isinstance(activation, LeakyReLU):
-            item["negative_slope"] = activation.negative_slope
+        item.update(activation.get_config())
         out_layers.append(item)
     x = spec.x[0].tolist() if spec.single_sample else spec.x.tolist()
     y = spec.y[0].tolist() if spec.single_sample else spec.y.tolist()

@@ -13,9 +13,11 @@ from typing import Any
 import numpy as np
 
 from .._checks import check_dtype, check_int, check_positive, check_range
-from .base import Layer, Parameter
+from ..parameters import Parameter
+from .base import Layer, register_layer
 
 
+@register_layer
 class BatchNorm(Layer):
     r"""Batch normalisation of ``n`` units (Ioffe & Szegedy, 2015).
 
@@ -95,6 +97,10 @@ class BatchNorm(Layer):
     array([0.2, 2. ])
     """
 
+    name = "batchnorm"
+    role = "normalization"
+    words = {"en": "batch normalisation", "vi": "chuẩn hoá theo batch"}
+
     def __init__(self, n: int, *, momentum: float = 0.1, eps: float = 1e-5,
                  dtype: Any = np.float64):
         super().__init__()
@@ -144,7 +150,7 @@ class BatchNorm(Layer):
         self._trained_forward = self.training
         return self.gamma * xhat + self.beta
 
-    def backward(self, dy: np.ndarray) -> np.ndarray:
+    def backward(self, dy: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
         xhat = self._xhat
         if xhat is None:
             raise RuntimeError("BatchNorm.backward called before forward")
@@ -153,6 +159,8 @@ class BatchNorm(Layer):
                              f"output's), got {dy.shape}")
         np.sum(dy * xhat, axis=0, out=self.dgamma)
         np.sum(dy, axis=0, out=self.dbeta)
+        if not input_grad:
+            return None
         scale = self.gamma * self._inv_std
         if not self._trained_forward:
             return dy * scale
@@ -169,3 +177,10 @@ class BatchNorm(Layer):
     def get_config(self) -> dict[str, Any]:
         return {"n": self.n, "momentum": self.momentum, "eps": self.eps,
                 "dtype": self.dtype.name}
+
+    @property
+    def input_width(self) -> int:
+        return self.n
+
+    def label(self) -> str:
+        return f"BatchNorm({self.n})"

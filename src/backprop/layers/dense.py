@@ -8,7 +8,8 @@ import numpy as np
 
 from .. import init as _init
 from .._checks import as_rng, check_dtype, check_int
-from .base import Layer, Parameter
+from ..parameters import Parameter
+from .base import Layer, register_layer
 
 
 def _buffer(buf: np.ndarray | None, shape: tuple[int, int], dtype: np.dtype) -> np.ndarray:
@@ -18,6 +19,7 @@ def _buffer(buf: np.ndarray | None, shape: tuple[int, int], dtype: np.dtype) -> 
     return buf
 
 
+@register_layer
 class Dense(Layer):
     r"""Affine layer :math:`z = W x + b`, applied to a batch of row vectors.
 
@@ -56,14 +58,18 @@ class Dense(Layer):
     ----------
     reuse_output, reuse_input_grad : bool
         Set by :class:`Sequential` for layers whose output (or ``dJ/dX``) only a neighbouring
-        layer reads: those are then written into buffers reused from call to call. A ``Dense``
-        used on its own keeps both False and returns fresh arrays.
+        layer reads: those are then written into buffers reused from call to call (see
+        :class:`~backprop.layers.base.Layer`).
     W : ndarray of shape (n_out, n_in)
         Weights; row ``j`` holds the incoming weights of unit ``j``.
     b : ndarray of shape (n_out,)
     dW, db : ndarray
         Gradients of the cost from the last ``backward``.
     """
+
+    name = "dense"
+    role = "affine"
+    words = {"en": "dense (fully connected)", "vi": "kết nối đầy đủ (dense)"}
 
     def __init__(self, n_in: int, n_out: int, *, bias: bool = True,
                  init: Any = "xavier_uniform", dtype: Any = np.float64, rng: Any = None):
@@ -79,11 +85,8 @@ class Dense(Layer):
         self.db = np.zeros_like(self.b)
         self._x: np.ndarray | None = None
         self._ones: np.ndarray | None = None  # (m,) ones: db = 1^T dZ as one BLAS call
-        # Buffers reused from step to step: a matrix product into warm memory is ~15% faster
-        # than into a fresh allocation. Only a Sequential turns them on, for arrays that no one
-        # but the neighbouring layer sees (never the network's output or its dJ/dX).
-        self.reuse_output = False
-        self.reuse_input_grad = False
+        # Buffers reused from step to step when Sequential sets reuse_output/reuse_input_grad:
+        # a matrix product into warm memory is ~15% faster than into a fresh allocation.
         self._out: np.ndarray | None = None
         self._dx: np.ndarray | None = None
 
@@ -150,3 +153,13 @@ class Dense(Layer):
     def get_config(self) -> dict[str, Any]:
         return {"n_in": self.n_in, "n_out": self.n_out, "bias": self.bias,
                 "dtype": self.dtype.name}
+
+    @property
+    def input_width(self) -> int:
+        return self.n_in
+
+    def output_width(self, n_in: int | None) -> int:
+        return self.n_out
+
+    def label(self) -> str:
+        return f"Dense({self.n_in}->{self.n_out})"

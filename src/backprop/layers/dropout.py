@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from .._checks import as_rng, check_range
-from .base import Layer
+from .base import Layer, register_layer
 
 
 def _jsonable(value: Any) -> Any:
@@ -21,6 +21,7 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+@register_layer
 class Dropout(Layer):
     r"""Inverted dropout (Srivastava et al., 2014) with drop probability ``p``.
 
@@ -62,6 +63,10 @@ class Dropout(Layer):
     array([[1., 1., 1.]])
     """
 
+    name = "dropout"
+    role = "regularization"
+    words = {"en": "dropout", "vi": "dropout"}
+
     def __init__(self, p: float = 0.5, *, rng: Any = None):
         super().__init__()
         self.p = check_range("p", p, 0.0, 1.0)
@@ -84,7 +89,7 @@ class Dropout(Layer):
         self._factor = keep * x.dtype.type(1.0 / (1.0 - self.p))
         return x * self._factor
 
-    def backward(self, dy: np.ndarray) -> np.ndarray:
+    def backward(self, dy: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
         if not self._forwarded:
             raise RuntimeError("Dropout.backward called before forward")
         if self._factor is None:

@@ -8,6 +8,10 @@ affine step (:class:`Dense`) and the activation step.
 
 Observers (the trace, diagnostics) attach with :meth:`Sequential.add_hook`; they see each layer's
 input and output without changing what is computed.
+
+This is the container of the engine; it knows nothing of training. ``bp.Sequential`` -- the class
+users build networks with -- is :class:`backprop.models.Sequential`, this container plus ``fit``,
+``evaluate``, ``predict`` and ``predict_proba``, which lives above the layers with the trainer.
 """
 
 from __future__ import annotations
@@ -18,9 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from .base import Layer, Parameter
-from .dense import Dense
-from .flat import FlatLayout, flatten_parameters
+from ..parameters import FlatLayout, Parameter, flatten_parameters
+from .base import Layer
 
 Hook = Callable[[str, int, Layer, np.ndarray, np.ndarray], None]
 
@@ -42,7 +45,7 @@ class _HookHandle:
 
 
 class Sequential(Layer):
-    """Layers applied one after the other.
+    """Layers applied one after the other (the engine's container; see the module docstring).
 
     Parameters
     ----------
@@ -59,6 +62,8 @@ class Sequential(Layer):
     (4, 1)
     """
 
+    role = "container"
+
     def __init__(self, *layers: Layer):
         super().__init__()
         if len(layers) == 1 and isinstance(layers[0], (list, tuple)):
@@ -68,13 +73,12 @@ class Sequential(Layer):
                 raise TypeError(f"Sequential item {i} must be a Layer, got {type(layer).__name__}")
         self.layers: list[Layer] = list(layers)
         self._hooks: list[Hook] = []
-        # Dense layers may write into reused buffers where only a neighbour reads the result:
-        # every output but the network's own, every dJ/d(input) but the network's own.
+        # Layers may write into reused buffers where only a neighbour reads the result: every
+        # output but the network's own, every dJ/d(input) but the network's own.
         last = len(self.layers) - 1
         for i, layer in enumerate(self.layers):
-            if isinstance(layer, Dense):
-                layer.reuse_output = i < last
-                layer.reuse_input_grad = i > 0
+            layer.reuse_output = i < last
+            layer.reuse_input_grad = i > 0
         # Parameters move into one contiguous buffer (and gradients into another): optimisers
         # then update them with whole-vector operations. Layers see views and do not notice.
         self.flat_layout: FlatLayout | None = flatten_parameters(self.parameters())
@@ -110,10 +114,7 @@ class Sequential(Layer):
         hooks = self._hooks
         for i in range(len(self.layers) - 1, -1, -1):
             layer = self.layers[i]
-            if i == 0 and not input_grad and isinstance(layer, (Dense, Sequential)):
-                dx = layer.backward(dy, input_grad=False)
-            else:
-                dx = layer.backward(dy)
+            dx = layer.backward(dy, input_grad=input_grad or i > 0)
             if hooks:
                 for hook in hooks:
                     hook("backward", i, layer, dy, dx)
@@ -157,40 +158,26 @@ class Sequential(Layer):
             layer.train(mode)
         return self
 
-    # --- training front ---------------------------------------------------------------------
-    # Thin conveniences over backprop.train; imported lazily so the layers package depends on
-    # NumPy only (training composes layers, not the other way round).
-    def fit(self, X: Any, y: Any, **kwargs: Any) -> Any:
-        """Train on ``(X, y)``; see :func:`backprop.train.fit` for every argument."""
-        from ..train import _resolve_loss, fit
+    # --- description ----------------------------------------------------------------------
+    @property
+    def input_width(self) -> int | None:
+        """The input width the first width-fixing layer requires (None if none does)."""
+        for layer in self.layers:
+            if layer.input_width is not None:
+                return layer.input_width
+            if layer.output_width(None) is not None:
+                return None  # a layer that sets its own width comes first: any input width
+        return None
 
-        kwargs["loss"] = _resolve_loss(kwargs["loss"]) if "loss" in kwargs else None
-        if kwargs["loss"] is None:
-            raise TypeError("fit() needs loss=... (a Loss or a loss name)")
-        history = fit(self, X, y, **kwargs)
-        self.loss_ = kwargs["loss"]
-        return history
+    def output_width(self, n_in: int | None = None) -> int | None:
+        """The width of the output for ``n_in`` inputs (``None`` when it cannot be told)."""
+        width = n_in if n_in is not None else self.input_width
+        for layer in self.layers:
+            width = layer.output_width(width)
+        return width
 
-    def evaluate(self, X: Any, y: Any, *, loss: Any = None) -> dict[str, float]:
-        """Mean loss (and accuracy for classifiers) in evaluation mode."""
-        from ..train import evaluate
-
-        loss = loss if loss is not None else getattr(self, "loss_", None)
-        if loss is None:
-            raise TypeError("evaluate() needs loss=... for a network that was not fitted")
-        return evaluate(self, X, y, loss=loss)
-
-    def predict(self, X: Any) -> np.ndarray:
-        """Class labels for classifiers, raw outputs for regression (evaluation mode)."""
-        from ..train import predict
-
-        return predict(self, X)
-
-    def predict_proba(self, X: Any) -> np.ndarray:
-        """Class probabilities of a classifier (evaluation mode)."""
-        from ..train import predict_proba
-
-        return predict_proba(self, X)
+    def label(self) -> str:
+        return "Sequential(" + ", ".join(layer.label() for layer in self.layers) + ")"
 
     # --- container protocol ---------------------------------------------------------------
     def __getitem__(self, index: int) -> Layer:

@@ -2,18 +2,31 @@
 
 A familiar front -- ``SGD``, ``Adam``, ``AdamW`` with ``step()`` / ``zero_grad()`` -- over small
 composable transforms (:mod:`backprop.optim.transforms`): clip -> decay -> momentum/Adam -> scale.
+Optimisers are registered in :data:`OPTIMIZERS` and schedules in :data:`SCHEDULES`, both by
+``torch.optim``'s names and arguments.
 """
 
 from . import transforms
 from .clip import clip_grad_norm, clip_grad_value
-from .optimizers import SGD, Adam, AdamW, Optimizer
+from .optimizers import (
+    OPTIMIZERS,
+    SGD,
+    Adam,
+    AdamW,
+    Optimizer,
+    make_optimizer,
+    register_optimizer,
+)
 from .schedules import (
+    SCHEDULES,
     CosineAnnealingLR,
     ExponentialLR,
     LRScheduler,
     OneCycleLR,
     ReduceLROnPlateau,
     StepLR,
+    make_schedule,
+    register_schedule,
 )
 from .transforms import (
     AddDecayedWeights,
@@ -25,8 +38,9 @@ from .transforms import (
 )
 
 __all__ = [
-    "SGD", "Adam", "AdamW", "AddDecayedWeights", "ClipByGlobalNorm", "ClipByValue",
-    "CosineAnnealingLR", "ExponentialLR", "LRScheduler", "Momentum", "OneCycleLR", "Optimizer",
-    "ReduceLROnPlateau", "ScaleByAdam", "StepLR", "Transform", "clip_grad_norm",
-    "clip_grad_value", "transforms",
+    "OPTIMIZERS", "SCHEDULES", "SGD", "Adam", "AdamW", "AddDecayedWeights", "ClipByGlobalNorm",
+    "ClipByValue", "CosineAnnealingLR", "ExponentialLR", "LRScheduler", "Momentum", "OneCycleLR",
+    "Optimizer", "ReduceLROnPlateau", "ScaleByAdam", "StepLR", "Transform", "clip_grad_norm",
+    "clip_grad_value", "make_optimizer", "make_schedule", "register_optimizer",
+    "register_schedule", "transforms",
 ]

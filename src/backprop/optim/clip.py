@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from .._checks import check_positive
-from ..layers.base import Parameter
+from ..parameters import Parameter
 from .optimizers import as_parameter_list
 from .transforms import clip_arrays_by_norm, clip_arrays_by_value
 

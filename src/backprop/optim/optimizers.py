@@ -18,11 +18,20 @@ applied to a copy of the gradients, in this order::
 
 Clipping comes first so it bounds the raw gradient, as ``clip_grad_norm_`` called before
 ``optimizer.step()`` does in PyTorch. Parameters change in exactly one place,
-:meth:`Optimizer.step`. The chain works on its own buffer, so ``p.grad`` is left as ``backward``
-wrote it (PyTorch's ``clip_grad_norm_`` would overwrite it; the parameters come out the same).
+:meth:`Optimizer.step`: either the chain runs and ``p <- p - lr * u`` is applied, or -- the
+explicit fast path -- an Adam/AdamW chain on a flat buffer runs as one compiled pass that does
+the same arithmetic (:meth:`Optimizer._compiled_adam_step`). The chain works on its own
+buffer, so ``p.grad`` is left as ``backward`` wrote it (PyTorch's ``clip_grad_norm_`` would
+overwrite it; the parameters come out the same).
 
 The learning rate lives in ``opt.lr`` and the other hyper-parameters (``momentum``, ``betas``,
-``weight_decay``, ...) are attributes too, so schedules can change them between steps.
+``weight_decay``, ...) are attributes too, so schedules can change them between steps; each
+is validated whenever it is assigned.
+
+Every optimiser is registered in :data:`OPTIMIZERS` under ``torch.optim``'s lower-case name
+(``"sgd"``, ``"adam"``, ``"adamw"``) and built by name with ``torch.optim``'s arguments:
+``make_optimizer("sgd", params, lr=0.1, momentum=0.9)``. Two presets are registered beside
+them: ``"momentum"`` (SGD with momentum 0.9) and ``"nesterov"`` (the same with Nesterov).
 """
 
 from __future__ import annotations
@@ -32,10 +41,10 @@ from typing import Any
 
 import numpy as np
 
-from .. import _fast
-from .._checks import check_non_negative, check_positive, check_range
-from ..layers.base import Parameter
-from ..layers.flat import contiguous_run
+from .. import compiled
+from .._checks import Alias, check_non_negative, check_positive, check_range
+from ..parameters import Parameter, contiguous_run
+from ..registry import Registry
 from .transforms import (
     ARRAYS,
     AddDecayedWeights,
@@ -181,6 +190,18 @@ class Optimizer:
         self.n_steps = 0
         self._fused = self._fused_plan()
 
+    # --- building -------------------------------------------------------------------------
+    @classmethod
+    def preset(cls, **defaults: Any) -> Callable[..., Optimizer]:
+        """A factory with other defaults (``SGD.preset(momentum=0.9)``), for the registry."""
+
+        def make(params: Iterable[Parameter], **kwargs: Any) -> Optimizer:
+            return cls(params, **{**defaults, **kwargs})
+
+        make.__doc__ = f"{cls.__name__} with {defaults} unless told otherwise."
+        make.__wrapped__ = cls  # type: ignore[attr-defined]  # inspect.signature reads cls's
+        return make
+
     def _fused_plan(self) -> tuple[ScaleByAdam, AddDecayedWeights | None,
                                    AddDecayedWeights | None] | None:
         """Adam/AdamW chains ([decay?, adam, decay?], no clipping) on a flat buffer can run as
@@ -217,43 +238,67 @@ class Optimizer:
                        f"{[t.name for t in self.transforms]}")
 
     def step(self) -> None:
-        r"""One update of every parameter: :math:`p \leftarrow p - \alpha\,\text{chain}(g)`."""
-        updates = self._updates
+        r"""One update of every parameter: :math:`p \leftarrow p - \alpha\,\text{chain}(g)`.
+
+        The only place where an optimiser changes parameters: the chain rewrites a copy of the
+        gradients and :meth:`_apply` subtracts :math:`\alpha u`, or the compiled fast path does
+        both in one pass.
+        """
         if self._flat is not None:
             self._check_views()
-        if self._fused is not None and _fast.kernels is not None:
-            adam, pre, post = self._fused
-            adam.fused_step(self._flat[0], self._flat[1], self._lr, pre, post)
-            self.n_steps += 1
-            return
+        if self._fused is not None and compiled.kernels is not None:
+            self._compiled_adam_step()
+        else:
+            self._apply(self._direction())
+        self.n_steps += 1
+
+    def _direction(self) -> list[np.ndarray]:
+        """The update arrays :math:`u`: a copy of the gradients rewritten by every transform."""
+        updates = self._updates
         if self._flat is not None:
-            flat_data, flat_grad = self._flat
-            np.copyto(updates[0], flat_grad, casting="same_kind")
-            params = [flat_data]
-            for t in self.transforms:
-                t.update(updates, params)
-            u = updates[0]
-            if _fast.kernels is not None:
-                _fast.kernels.axpy(flat_data, u, -self._lr)
+            np.copyto(updates[0], self._flat[1], casting="same_kind")
+            params = [self._flat[0]]
+        else:
+            for u, p in zip(updates, self.params, strict=True):
+                g = p.grad
+                if g.shape != u.shape:
+                    raise ValueError(f"gradient of {p.name!r} has shape {g.shape}, "
+                                     f"parameter has {u.shape}")
+                np.copyto(u, g, casting="same_kind")
+            params = [p.data for p in self.params]
+        for t in self.transforms:
+            t.update(updates, params)
+        return updates
+
+    def _apply(self, updates: list[np.ndarray]) -> None:
+        r""":math:`p \leftarrow p - \alpha u`, in place."""
+        if self._flat is not None:
+            flat_data, u = self._flat[0], updates[0]
+            if compiled.kernels is not None:
+                compiled.kernels.axpy(flat_data, u, -self._lr)
             else:
                 u *= -self._lr
                 flat_data += u
-            self.n_steps += 1
             return
-        params = [p.data for p in self.params]
-        for u, p in zip(updates, self.params, strict=True):
-            g = p.grad
-            if g.shape != u.shape:
-                raise ValueError(f"gradient of {p.name!r} has shape {g.shape}, "
-                                 f"parameter has {u.shape}")
-            np.copyto(u, g, casting="same_kind")
-        for t in self.transforms:
-            t.update(updates, params)
         neg_lr = -self._lr
-        for u, p in zip(updates, params, strict=True):
+        for u, p in zip(updates, self.params, strict=True):
             u *= neg_lr
-            p += u
-        self.n_steps += 1
+            p.data += u
+
+    def _compiled_adam_step(self) -> None:
+        """The fast path of an [L2 decay?] -> Adam -> [decoupled decay?] chain on a flat buffer:
+        the same arithmetic as :meth:`_direction` + :meth:`_apply`, in one compiled pass that
+        updates the moments and the parameters in place (tested against the chain in
+        ``tests/test_fast_paths.py``)."""
+        adam, pre, post = self._fused
+        eps_hat, scale = adam.advance()
+        m, v = adam.moments
+        wd_pre = pre.weight_decay if pre is not None else 0.0
+        wd_post = post.weight_decay if post is not None else 0.0
+        compiled.kernels.adam_step(self._flat[0], self._flat[1], m, v,
+                                   pre.element_mask() if wd_pre else None,
+                                   post.element_mask() if wd_post else None,
+                                   adam.b1, adam.b2, eps_hat, scale, self._lr, wd_pre, wd_post)
 
     def _check_views(self) -> None:
         for p, data, grad in self._views:
@@ -394,38 +439,11 @@ class SGD(Optimizer):
         chain = _clipping(clip_norm, clip_value) + [self._decay, self._momentum]
         super().__init__(params, lr, chain)
 
-    @property
-    def momentum(self) -> float:
-        r"""Momentum :math:`\mu`; a schedule (:class:`OneCycleLR`) may cycle it."""
-        return self._momentum.momentum
-
-    @momentum.setter
-    def momentum(self, value: float) -> None:
-        self._momentum.momentum = value
-
-    @property
-    def dampening(self) -> float:
-        return self._momentum.dampening
-
-    @dampening.setter
-    def dampening(self, value: float) -> None:
-        self._momentum.dampening = value
-
-    @property
-    def nesterov(self) -> bool:
-        return self._momentum.nesterov
-
-    @nesterov.setter
-    def nesterov(self, value: bool) -> None:
-        self._momentum.nesterov = value
-
-    @property
-    def weight_decay(self) -> float:
-        return self._decay.weight_decay
-
-    @weight_decay.setter
-    def weight_decay(self, value: float) -> None:
-        self._decay.weight_decay = value
+    momentum = Alias("_momentum", "momentum",
+                     "Momentum :math:`\\mu`; a schedule (:class:`OneCycleLR`) may cycle it.")
+    dampening = Alias("_momentum", "dampening")
+    nesterov = Alias("_momentum", "nesterov")
+    weight_decay = Alias("_decay", "weight_decay")
 
 
 class Adam(Optimizer):
@@ -482,21 +500,8 @@ class Adam(Optimizer):
         b1, b2 = _as_betas(value)
         self._adam.b1, self._adam.b2 = b1, b2
 
-    @property
-    def eps(self) -> float:
-        return self._adam.eps
-
-    @eps.setter
-    def eps(self, value: float) -> None:
-        self._adam.eps = value
-
-    @property
-    def weight_decay(self) -> float:
-        return self._decay.weight_decay
-
-    @weight_decay.setter
-    def weight_decay(self, value: float) -> None:
-        self._decay.weight_decay = value
+    eps = Alias("_adam", "eps")
+    weight_decay = Alias("_decay", "weight_decay")
 
 
 class AdamW(Adam):
@@ -531,6 +536,47 @@ class AdamW(Adam):
                  clip_norm: float | None = None, clip_value: float | None = None):
         super().__init__(params, lr, betas, eps, weight_decay, decay_mask=decay_mask,
                          clip_norm=clip_norm, clip_value=clip_value)
+
+
+#: every optimiser by name, with ``torch.optim``'s arguments; ``register_optimizer`` adds one
+OPTIMIZERS: Registry[Callable[..., Optimizer]] = Registry("optimizer")
+OPTIMIZERS.add("sgd", SGD)
+OPTIMIZERS.add("momentum", SGD.preset(momentum=0.9))
+OPTIMIZERS.add("nesterov", SGD.preset(momentum=0.9, nesterov=True))
+OPTIMIZERS.add("adam", Adam)
+OPTIMIZERS.add("adamw", AdamW)
+
+
+def register_optimizer(name: str, factory: Callable[..., Optimizer], *,
+                       replace: bool = False) -> Callable[..., Optimizer]:
+    """Make ``factory(params, **kwargs)`` (an :class:`Optimizer` subclass or a function that
+    returns one) available by ``name``."""
+    return OPTIMIZERS.add(name, factory, replace=replace)
+
+
+def make_optimizer(name: str, params: Iterable[Parameter], **kwargs: Any) -> Optimizer:
+    """Build the optimiser registered as ``name`` with ``torch.optim``'s arguments.
+
+    ``lr`` defaults to the optimiser's own default (``torch.optim``'s: 1e-3 for Adam/AdamW);
+    SGD and its presets have none in PyTorch, so 0.01 is used here.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name (the known ones are listed) or a bad value.
+    TypeError
+        For an argument the optimiser does not take (its name is given).
+    """
+    factory = OPTIMIZERS[name]
+    if "lr" not in kwargs and OPTIMIZERS.canonical(name) in ("sgd", "momentum", "nesterov"):
+        kwargs["lr"] = 0.01
+    try:
+        return factory(params, **kwargs)
+    except TypeError as exc:
+        if "unexpected keyword argument" in str(exc):
+            bad = str(exc).split("argument", 1)[1].strip()
+            raise TypeError(f"optimizer {name!r} takes no argument {bad}") from None
+        raise
 
 
 def _as_betas(betas: Any) -> tuple[float, float]:

@@ -20,6 +20,12 @@ Where PyTorch updates the rate *recursively* from the optimiser's current rate
 sequences agree with PyTorch's to the last bit; the docstrings give the closed forms these
 recursions reproduce. :class:`OneCycleLR` is computed in closed form, as in PyTorch.
 
+Every schedule is registered in :data:`SCHEDULES` under a short name (``"step"``, ``"cosine"``,
+...) and says when the trainer steps it (``interval``: ``"epoch"`` or ``"step"``, i.e. after
+every batch) and whether :meth:`~LRScheduler.step` needs a metric (``needs_metric``:
+:class:`ReduceLROnPlateau`); ``make_schedule("step", opt, step_size=10)`` builds one by name with
+PyTorch's arguments.
+
 Each schedule has ``get_last_lr()`` (a one-element list, like PyTorch's one-group result) and
 ``state_dict()`` / ``load_state_dict()`` with JSON-able values (Python's ``json`` writes the
 infinite ``best`` of a fresh :class:`ReduceLROnPlateau` as ``Infinity`` and reads it back).
@@ -31,8 +37,12 @@ import math
 import numbers
 from typing import Any
 
-from .._checks import check_int, check_non_negative, check_positive, check_range
+from .._checks import check_bool, check_int, check_non_negative, check_positive, check_range
+from ..registry import Registry
 from .optimizers import Optimizer
+
+#: every schedule by name; ``register_schedule`` adds one
+SCHEDULES: Registry[type[LRScheduler]] = Registry("schedule")
 
 
 class LRScheduler:
@@ -51,6 +61,12 @@ class LRScheduler:
     """
 
     _hyper: tuple[str, ...] = ()
+    #: registry name
+    name = ""
+    #: when the trainer steps it: after every epoch, or after every optimiser step
+    interval = "epoch"
+    #: whether step() takes the monitored metric (the validation loss)
+    needs_metric = False
 
     def __init__(self, optimizer: Optimizer):
         self._attach(optimizer)
@@ -121,6 +137,7 @@ class LRScheduler:
         return f"{type(self).__name__}({args}, last_epoch={self.last_epoch})"
 
 
+@SCHEDULES.decorator()
 class StepLR(LRScheduler):
     r"""Multiply the rate by :math:`\gamma` every ``step_size`` steps.
 
@@ -138,6 +155,7 @@ class StepLR(LRScheduler):
         Factor :math:`\gamma > 0`.
     """
 
+    name = "step"
     _hyper = ("step_size", "gamma")
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1):
@@ -152,6 +170,7 @@ class StepLR(LRScheduler):
         return lr * self.gamma
 
 
+@SCHEDULES.decorator()
 class ExponentialLR(LRScheduler):
     r"""Multiply the rate by :math:`\gamma` every step.
 
@@ -166,6 +185,7 @@ class ExponentialLR(LRScheduler):
         Factor :math:`\gamma > 0`.
     """
 
+    name = "exponential"
     _hyper = ("gamma",)
 
     def __init__(self, optimizer: Optimizer, gamma: float):
@@ -177,6 +197,7 @@ class ExponentialLR(LRScheduler):
         return lr if self._initial else lr * self.gamma
 
 
+@SCHEDULES.decorator()
 class CosineAnnealingLR(LRScheduler):
     r"""Half a cosine from :math:`\eta_0` down to :math:`\eta_{min}` over :math:`T_{max}` steps.
 
@@ -204,6 +225,7 @@ class CosineAnnealingLR(LRScheduler):
         Lowest rate (:math:`\ge 0`).
     """
 
+    name = "cosine"
     _hyper = ("T_max", "eta_min")
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0):
@@ -222,6 +244,7 @@ class CosineAnnealingLR(LRScheduler):
                 * (lr - eta_min) + eta_min)
 
 
+@SCHEDULES.decorator()
 class OneCycleLR(LRScheduler):
     r"""The 1cycle policy (Smith & Topin): warm up to ``max_lr``, then anneal far below the start.
 
@@ -275,6 +298,8 @@ class OneCycleLR(LRScheduler):
     three_phase : bool, default False
     """
 
+    name = "onecycle"
+    interval = "step"
     _hyper = ("max_lr", "total_steps", "pct_start", "anneal_strategy", "cycle_momentum",
               "base_momentum", "max_momentum", "div_factor", "final_div_factor", "three_phase")
 
@@ -291,12 +316,12 @@ class OneCycleLR(LRScheduler):
         if anneal_strategy not in ("cos", "linear"):
             raise ValueError(f"anneal_strategy must be 'cos' or 'linear', got {anneal_strategy!r}")
         self.anneal_strategy = anneal_strategy
-        self.cycle_momentum = _check_bool("cycle_momentum", cycle_momentum)
+        self.cycle_momentum = check_bool("cycle_momentum", cycle_momentum)
         self.base_momentum = check_range("base_momentum", base_momentum, 0.0, 1.0)
         self.max_momentum = check_range("max_momentum", max_momentum, 0.0, 1.0)
         self.div_factor = check_positive("div_factor", div_factor)
         self.final_div_factor = check_positive("final_div_factor", final_div_factor)
-        self.three_phase = _check_bool("three_phase", three_phase)
+        self.three_phase = check_bool("three_phase", three_phase)
         if self.cycle_momentum and not (hasattr(optimizer, "betas")
                                         or hasattr(optimizer, "momentum")):
             raise ValueError(f"OneCycleLR(cycle_momentum=True) needs an optimizer with "
@@ -360,6 +385,7 @@ class OneCycleLR(LRScheduler):
             opt.momentum = m
 
 
+@SCHEDULES.decorator()
 class ReduceLROnPlateau(LRScheduler):
     r"""Divide the rate when a watched metric stops improving.
 
@@ -399,6 +425,8 @@ class ReduceLROnPlateau(LRScheduler):
     num_bad_epochs, cooldown_counter : int
     """
 
+    name = "plateau"
+    needs_metric = True
     _hyper = ("mode", "factor", "patience", "threshold", "threshold_mode", "cooldown", "min_lr",
               "eps")
 
@@ -464,11 +492,27 @@ class ReduceLROnPlateau(LRScheduler):
         self._last_lr = self.optimizer.lr
 
 
-def _check_bool(name: str, value: object) -> bool:
-    if not isinstance(value, bool):
-        raise TypeError(f"{name} must be True or False, got {value!r}")
-    return value
+def register_schedule(cls: type[LRScheduler] | None = None, *, replace: bool = False) -> Any:
+    """Register an :class:`LRScheduler` subclass under its ``name`` (a class decorator)."""
+
+    def apply(c: type[LRScheduler]) -> type[LRScheduler]:
+        if not (isinstance(c, type) and issubclass(c, LRScheduler)):
+            raise TypeError(f"register_schedule expects an LRScheduler subclass, got {c!r}")
+        return SCHEDULES.decorator()(c, replace=replace)
+
+    return apply if cls is None else apply(cls)
 
 
-__all__ = ["CosineAnnealingLR", "ExponentialLR", "LRScheduler", "OneCycleLR",
-           "ReduceLROnPlateau", "StepLR"]
+def make_schedule(name: str, optimizer: Optimizer, **kwargs: Any) -> LRScheduler:
+    """Build the schedule registered as ``name`` with PyTorch's arguments."""
+    cls = SCHEDULES[name]
+    try:
+        return cls(optimizer, **kwargs)
+    except TypeError as exc:
+        if "unexpected keyword argument" in str(exc) or "required" in str(exc):
+            raise TypeError(f"schedule {name!r}: {str(exc).split(': ', 1)[-1]}") from None
+        raise
+
+
+__all__ = ["SCHEDULES", "CosineAnnealingLR", "ExponentialLR", "LRScheduler", "OneCycleLR",
+           "ReduceLROnPlateau", "StepLR", "make_schedule", "register_schedule"]

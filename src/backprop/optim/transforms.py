@@ -13,7 +13,9 @@ Every transform
   first use) and then updated in place with ``out=``; per-step scratch space is one shared flat
   buffer viewed per parameter, so a step allocates no array temporaries;
 * has its update rule written as math in its docstring;
-* exposes its hyper-parameters as validated attributes (schedules change them between steps);
+* exposes its hyper-parameters as plain attributes validated on every assignment
+  (:class:`~backprop._checks.Hyper`; schedules change them between steps);
+* never writes parameters: only :meth:`Optimizer.step <backprop.optim.Optimizer.step>` does;
 * saves and restores its state through :meth:`Transform.state_dict` /
   :meth:`Transform.load_state_dict` (JSON-able scalars plus arrays, see there).
 
@@ -46,9 +48,9 @@ from typing import Any
 
 import numpy as np
 
-from .. import _fast
-from .._checks import check_non_negative, check_positive, check_range
-from ..layers.flat import FlatLayout
+from .. import compiled
+from .._checks import Hyper, check_bool, check_non_negative, check_positive, check_range
+from ..parameters import FlatLayout
 
 #: state dictionaries hold JSON-able scalars plus a name -> ndarray dictionary under this key
 ARRAYS = "arrays"
@@ -190,7 +192,7 @@ class Transform:
 
     def _set_hyper(self, state: dict[str, Any]) -> None:
         for k in self.hyper:
-            setattr(self, k, state[k])  # the property setters validate
+            setattr(self, k, state[k])  # Hyper attributes validate
 
     def _load_arrays(self, prefix: str, arrays: dict[str, np.ndarray],
                      into: list[np.ndarray]) -> None:
@@ -233,16 +235,10 @@ class ClipByValue(Transform):
     name = "clip_value"
     hyper = ("clip_value",)
 
+    clip_value = Hyper(check_positive)
+
     def __init__(self, clip_value: float):
         self.clip_value = clip_value
-
-    @property
-    def clip_value(self) -> float:
-        return self._clip_value
-
-    @clip_value.setter
-    def clip_value(self, value: float) -> None:
-        self._clip_value = check_positive("clip_value", value)
 
     def update(self, updates: list[np.ndarray], params: list[np.ndarray]) -> None:
         clip_arrays_by_value(updates, self._clip_value)
@@ -272,17 +268,11 @@ class ClipByGlobalNorm(Transform):
     name = "clip_norm"
     hyper = ("max_norm",)
 
+    max_norm = Hyper(check_positive)
+
     def __init__(self, max_norm: float):
         self.max_norm = max_norm
         self.last_norm: float | None = None
-
-    @property
-    def max_norm(self) -> float:
-        return self._max_norm
-
-    @max_norm.setter
-    def max_norm(self, value: float) -> None:
-        self._max_norm = check_positive("max_norm", value)
 
     def update(self, updates: list[np.ndarray], params: list[np.ndarray]) -> None:
         self.last_norm = clip_arrays_by_norm(updates, self._max_norm)
@@ -313,17 +303,11 @@ class AddDecayedWeights(Transform):
     name = "weight_decay"
     hyper = ("weight_decay", "mask")
 
+    weight_decay = Hyper(check_non_negative)
+
     def __init__(self, weight_decay: float, mask: Sequence[bool] | None = None):
         self.weight_decay = weight_decay
         self._mask = None if mask is None else _as_mask(mask)
-
-    @property
-    def weight_decay(self) -> float:
-        return self._weight_decay
-
-    @weight_decay.setter
-    def weight_decay(self, value: float) -> None:
-        self._weight_decay = check_non_negative("weight_decay", value)
 
     @property
     def mask(self) -> list[bool] | None:
@@ -349,8 +333,9 @@ class AddDecayedWeights(Transform):
             self._scratch = [np.empty(layout.size, dtype=layout.dtype)]
         self._flat_mask: np.ndarray | None = None
 
-    def _element_mask(self) -> np.ndarray | None:
-        """The per-parameter mask spread over the flat vector (None when everything decays)."""
+    def element_mask(self) -> np.ndarray | None:
+        """The per-parameter mask spread over the flat vector (None when everything decays);
+        only for a transform initialised with a flat layout."""
         if self._mask is None or all(self._mask):
             return None
         if self._flat_mask is None:
@@ -366,7 +351,7 @@ class AddDecayedWeights(Transform):
         mask = self._mask
         if getattr(self, "_layout", None) is not None:
             (u,), (p,), (s,) = updates, params, self._scratch
-            element_mask = self._element_mask()
+            element_mask = self.element_mask()
             if element_mask is None:
                 np.multiply(p, wd, out=s)
             else:
@@ -421,6 +406,10 @@ class Momentum(Transform):
     name = "momentum"
     hyper = ("momentum", "dampening", "nesterov")
 
+    momentum = Hyper(check_range, 0.0, 1.0, guard="_nesterov_rule")
+    dampening = Hyper(check_range, 0.0, 1.0, high_open=False, guard="_nesterov_rule")
+    nesterov = Hyper(check_bool, guard="_nesterov_rule")
+
     def __init__(self, momentum: float = 0.0, dampening: float = 0.0, nesterov: bool = False):
         self._nesterov = False
         self.momentum = momentum
@@ -428,40 +417,14 @@ class Momentum(Transform):
         self.nesterov = nesterov
         self._bufs: list[np.ndarray] | None = None
 
-    @property
-    def momentum(self) -> float:
-        return self._momentum
-
-    @momentum.setter
-    def momentum(self, value: float) -> None:
-        value = check_range("momentum", value, 0.0, 1.0)
-        if self._nesterov and value == 0.0:
-            raise ValueError("nesterov=True requires momentum > 0, got momentum=0")
-        self._momentum = value
-
-    @property
-    def dampening(self) -> float:
-        return self._dampening
-
-    @dampening.setter
-    def dampening(self, value: float) -> None:
-        value = check_range("dampening", value, 0.0, 1.0, high_open=False)
-        if self._nesterov and value != 0.0:
-            raise ValueError(f"nesterov=True requires dampening = 0, got dampening={value:g}")
-        self._dampening = value
-
-    @property
-    def nesterov(self) -> bool:
-        return self._nesterov
-
-    @nesterov.setter
-    def nesterov(self, value: bool) -> None:
-        if not isinstance(value, (bool, np.bool_)):
-            raise TypeError(f"nesterov must be True or False, got {value!r}")
-        if value and (self._momentum == 0.0 or self._dampening != 0.0):
+    def _nesterov_rule(self, name: str, value: Any) -> None:
+        """Nesterov needs momentum > 0 and no dampening (PyTorch's rule), whichever changes."""
+        now = {"momentum": getattr(self, "_momentum", 0.0),
+               "dampening": getattr(self, "_dampening", 0.0), "nesterov": self._nesterov}
+        now[name] = value
+        if now["nesterov"] and (now["momentum"] == 0.0 or now["dampening"] != 0.0):
             raise ValueError("nesterov=True requires momentum > 0 and dampening = 0, got "
-                             f"momentum={self._momentum:g}, dampening={self._dampening:g}")
-        self._nesterov = bool(value)
+                             f"momentum={now['momentum']:g}, dampening={now['dampening']:g}")
 
     def init(self, params: Sequence[np.ndarray], layout: FlatLayout | None = None) -> None:
         super().init(params, layout)
@@ -564,35 +527,15 @@ class ScaleByAdam(Transform):
     name = "adam"
     hyper = ("b1", "b2", "eps")
 
+    b1 = Hyper(check_range, 0.0, 1.0, label="beta1")
+    b2 = Hyper(check_range, 0.0, 1.0, label="beta2")
+    eps = Hyper(check_positive)
+
     def __init__(self, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8):
         self.b1 = b1
         self.b2 = b2
         self.eps = eps
         self.t = 0
-
-    @property
-    def b1(self) -> float:
-        return self._b1
-
-    @b1.setter
-    def b1(self, value: float) -> None:
-        self._b1 = check_range("beta1", value, 0.0, 1.0)
-
-    @property
-    def b2(self) -> float:
-        return self._b2
-
-    @b2.setter
-    def b2(self, value: float) -> None:
-        self._b2 = check_range("beta2", value, 0.0, 1.0)
-
-    @property
-    def eps(self) -> float:
-        return self._eps
-
-    @eps.setter
-    def eps(self, value: float) -> None:
-        self._eps = check_positive("eps", value)
 
     def init(self, params: Sequence[np.ndarray], layout: FlatLayout | None = None) -> None:
         super().init(params, layout)
@@ -601,32 +544,26 @@ class ScaleByAdam(Transform):
         self._scratch = _Scratch(self._m_run).views
         self.t = 0
 
-    def _step_constants(self) -> tuple[float, float]:
-        """Advance the step count; return ``(eps_hat, scale)`` of the folded bias correction."""
+    def advance(self) -> tuple[float, float]:
+        """Count one step; return ``(eps_hat, scale)`` of the folded bias correction:
+        ``m_hat / (sqrt(v_hat) + eps) = scale * m / (sqrt(v) + eps_hat)``."""
         self.t += 1
         bc1 = 1.0 - self._b1 ** self.t
         bc2_sqrt = (1.0 - self._b2 ** self.t) ** 0.5
         return self._eps * bc2_sqrt, bc2_sqrt / bc1
 
-    def fused_step(self, flat_p: np.ndarray, flat_g: np.ndarray, lr: float,
-                   pre: AddDecayedWeights | None, post: AddDecayedWeights | None) -> None:
-        """The whole update ``p <- p - lr * [Adam(g + L2 decay) + decoupled decay]`` in one
-        compiled pass (the same arithmetic as the transform chain; used by the optimiser when the
-        chain is exactly [decay?, adam, decay?] and the compiled kernels are available)."""
-        eps_hat, scale = self._step_constants()
-        wd_pre = pre.weight_decay if pre is not None else 0.0
-        wd_post = post.weight_decay if post is not None else 0.0
-        _fast.kernels.adam_step(flat_p, flat_g, self._m_run[0], self._v_run[0],
-                                pre._element_mask() if wd_pre else None,
-                                post._element_mask() if wd_post else None,
-                                self._b1, self._b2, eps_hat, scale, lr, wd_pre, wd_post)
+    @property
+    def moments(self) -> tuple[np.ndarray, np.ndarray]:
+        """The flat first and second moment vectors ``(m, v)`` (flat layout only), for the
+        optimiser's compiled fast path, which updates them in place."""
+        return self._m_run[0], self._v_run[0]
 
     def update(self, updates: list[np.ndarray], params: list[np.ndarray]) -> None:
         b1, b2 = self._b1, self._b2
         # (m/bc1) / (sqrt(v)/sqrt(bc2) + eps) = (m sqrt(bc2)/bc1) / (sqrt(v) + eps sqrt(bc2)):
         # folding the corrections into two scalars saves two passes over the vectors.
-        eps_hat, scale = self._step_constants()
-        kernels = _fast.kernels
+        eps_hat, scale = self.advance()
+        kernels = compiled.kernels
         for u, m, v, s in zip(updates, self._m_run, self._v_run, self._scratch, strict=True):
             if kernels is not None and u.flags.c_contiguous:
                 # the same arithmetic in one pass over memory instead of ten

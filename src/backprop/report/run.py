@@ -16,16 +16,15 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..io import atomic_write_text, load
-from ..layers import Dense, Sequential
+from ..io import atomic_write_text
+from ..layers import Sequential
+from ..models import load
 from ..trace.diagram import NetworkDiagram, network_diagram
 from ..trace.i18n import strings
 from . import page
 from .markdown import escape, markdown_to_html
 from .trace_html import diagram_fence
 from .words import words
-
-_ELEMENTWISE = ("identity", "sigmoid", "tanh", "relu", "leaky_relu", "softmax")
 
 
 def _cell(value: Any) -> str:
@@ -56,9 +55,9 @@ def _layer_rows(net: Sequential, total_word: str) -> list[list[str]]:
         name = type(layer).__name__ + (
             "(" + ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
                             for k, v in config.items()) + ")" if config else "")
-        if isinstance(layer, Dense):
-            units = f"{layer.n_in} → {layer.n_out}"
-            width = layer.n_out
+        if layer.role == "affine":
+            units = f"{layer.input_width} → {layer.output_width(width)}"
+            width = layer.output_width(width)
         else:
             units = "" if width is None else str(width)
         total += layer.n_params
@@ -74,18 +73,18 @@ def net_diagram(net: Sequential, loss: str | None, lang: str) -> NetworkDiagram 
     Dense (batch norm and dropout in between are not drawn); a last layer without one feeds a
     softmax cross-entropy loss its logits, and is labelled ``softmax``.
     """
-    dense = [i for i, layer in enumerate(net.layers) if isinstance(layer, Dense)]
+    dense = [i for i, layer in enumerate(net.layers) if layer.role == "affine"]
     if not dense:
         return None
     acts = []
     for k, start in enumerate(dense):
         stop = dense[k + 1] if k + 1 < len(dense) else len(net.layers)
-        names = [getattr(layer, "name", "") for layer in net.layers[start + 1:stop]]
-        act = next((n for n in names if n in _ELEMENTWISE), "identity")
+        act = next((layer.name for layer in net.layers[start + 1:stop]
+                    if layer.role == "activation"), "identity")
         if k == len(dense) - 1 and act == "identity" and loss == "softmax_cross_entropy":
             act = "softmax"
         acts.append(act)
-    widths = [net.layers[dense[0]].n_in] + [net.layers[i].n_out for i in dense]
+    widths = [net.input_width] + [net.layers[i].output_width(None) for i in dense]
     return network_diagram(widths, acts, lang=lang)
 
 
@@ -100,7 +99,7 @@ def _png(plot: Callable[[Path], Any]) -> bytes:
 def run_markdown(path: str | Path, lang: str = "en") -> tuple[str, list[NetworkDiagram]]:
     """The run report as Markdown (images as ``data:`` URIs) and the diagrams it draws."""
     from .. import plots
-    from ..train import History
+    from ..training.callbacks import History
 
     W, S = words(lang), strings(lang)
     path = Path(path)

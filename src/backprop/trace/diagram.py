@@ -19,7 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .i18n import strings
+from ..layers.base import LAYERS
+from .i18n import name_of, strings
 from .notation import value
 
 if TYPE_CHECKING:
@@ -241,7 +242,7 @@ def network_diagram(widths: Sequence[int], activations: Sequence[str], *, lang: 
                       _units("x", widths[0], S["diagram_more"], values))]
     for l in range(1, L + 1):
         name = activations[l - 1]
-        act = S.get(f"act_{name}", name)
+        act = name_of(LAYERS.get(name, name), lang)
         if l < L:
             kind, title, base = "hidden", S["diagram_hidden"].format(l=f"[{l}]"), "a"
         else:

@@ -7,6 +7,8 @@ with the same keys (a test checks that every table has them all).
 
 from __future__ import annotations
 
+from typing import Any
+
 EN: dict[str, str] = {
     "title": "Backpropagation, one training step",
     "network": "The network",
@@ -23,14 +25,6 @@ EN: dict[str, str] = {
     "role_hidden": "hidden layer",
     "role_output": "output layer",
     "params": "Parameters before the step:",
-    "act_identity": "identity",
-    "act_sigmoid": "sigmoid",
-    "act_tanh": "tanh",
-    "act_relu": "ReLU",
-    "act_leaky_relu": "leaky ReLU",
-    "loss_squared": "squared error",
-    "loss_binary_cross_entropy": "binary cross-entropy of the logit",
-    "loss_softmax_cross_entropy": "softmax cross-entropy of the logits",
     "loss_other": "the loss {name}",
     "step1": "Step 1: forward pass",
     "step1_layer": "Layer {l}: weighted sum of the inputs plus the bias, then the activation.",
@@ -92,14 +86,6 @@ VI: dict[str, str] = {
     "role_hidden": "lớp ẩn",
     "role_output": "lớp đầu ra",
     "params": "Tham số trước khi cập nhật:",
-    "act_identity": "đồng nhất",
-    "act_sigmoid": "sigmoid",
-    "act_tanh": "tanh",
-    "act_relu": "ReLU",
-    "act_leaky_relu": "ReLU rò (leaky ReLU)",
-    "loss_squared": "sai số bình phương",
-    "loss_binary_cross_entropy": "entropy chéo nhị phân trên logit",
-    "loss_softmax_cross_entropy": "entropy chéo softmax trên các logit",
     "loss_other": "hàm mất mát {name}",
     "step1": "Bước 1: lan truyền tiến",
     "step1_layer": "Lớp {l}: cộng các đầu vào nhân trọng số với bias, sau đó áp dụng hàm kích "
@@ -147,6 +133,13 @@ VI: dict[str, str] = {
 }
 
 LANGUAGES: dict[str, dict[str, str]] = {"en": EN, "vi": VI}
+
+
+def name_of(entry: Any, lang: str) -> str:
+    """The name of a registered thing (an activation or loss class, or an instance) in
+    ``lang``: its own ``words`` first, else its registry name."""
+    own = getattr(entry, "words", None) or {}
+    return own.get(lang) or own.get("en") or getattr(entry, "name", None) or str(entry)
 
 
 def strings(lang: str) -> dict[str, str]:

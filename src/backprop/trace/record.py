@@ -31,22 +31,14 @@ from typing import Any
 import numpy as np
 
 from .._checks import as_float_array, check_positive
-from ..layers import (
-    Dense,
-    Identity,
-    Layer,
-    LeakyReLU,
-    ReLU,
-    Sequential,
-    Sigmoid,
-    Softmax,
-    Tanh,
-)
+from ..layers import Dense, Identity, Layer, Sequential, activation_names, get_activation
 from ..losses import Loss
 from ..optim import SGD
 
-#: the activations a trace can explain: element-wise, so g'(z) is one number per unit
-ELEMENTWISE = (Identity, Sigmoid, Tanh, ReLU, LeakyReLU)
+
+def _elementwise(layer: Layer) -> bool:
+    """An activation whose slope g'(z) is one number per unit (what a trace explains)."""
+    return layer.role == "activation" and bool(getattr(layer, "elementwise", False))
 
 
 @dataclass
@@ -58,10 +50,10 @@ class LayerTrace:
     index : int
         :math:`l`, counted from 1 (the first layer after the input).
     activation : str
-        ``"sigmoid"``, ``"tanh"``, ``"relu"``, ``"leaky_relu"`` or ``"identity"`` (a ``Dense`` with
-        no activation after it).
-    negative_slope : float or None
-        The leaky ReLU's slope for negative inputs (None for other activations).
+        The registry name of the element-wise activation after the ``Dense`` (``"identity"``
+        for a ``Dense`` with no activation after it).
+    activation_config : dict
+        Its constructor arguments (the leaky ReLU's ``negative_slope``, ...).
     W : ndarray of shape (n_out, n_in)
         Weights before the update.
     b : ndarray of shape (n_out,) or None
@@ -84,7 +76,7 @@ class LayerTrace:
 
     index: int
     activation: str
-    negative_slope: float | None
+    activation_config: dict[str, Any]
     W: np.ndarray
     b: np.ndarray | None
     a_prev: np.ndarray
@@ -97,6 +89,11 @@ class LayerTrace:
     db: np.ndarray | None
     W_new: np.ndarray
     b_new: np.ndarray | None
+
+    @property
+    def activation_layer(self) -> Layer:
+        """A fresh layer of the activation, to ask for its notation and words."""
+        return get_activation(self.activation, **self.activation_config)
 
     @property
     def n_in(self) -> int:
@@ -175,8 +172,7 @@ class Trace:
                 "W_new": t.W_new.tolist(), "b_new": maybe(t.b_new),
                 "g_prime": per_sample(t.g_prime),
             }
-            if t.negative_slope is not None:
-                item["negative_slope"] = t.negative_slope
+            item.update(t.activation_config)
             layers.append(item)
         return {
             "loss": self.loss,
@@ -236,27 +232,27 @@ def _article_layers(net: Sequential) -> list[tuple[int, int | None]]:
     layers = list(net)
     if not layers:
         raise ValueError("cannot trace an empty Sequential")
-    names = ", ".join(c.__name__ for c in ELEMENTWISE)
+    names = ", ".join(activation_names(elementwise=True))
     groups: list[tuple[int, int | None]] = []
     i = 0
     while i < len(layers):
-        if not isinstance(layers[i], Dense):
+        if layers[i].role != "affine":
             kind = type(layers[i]).__name__
-            if isinstance(layers[i], ELEMENTWISE):
+            if _elementwise(layers[i]):
                 raise ValueError(f"cannot trace layer {i} ({kind}): an activation must follow "
                                  f"a Dense")
             raise ValueError(f"cannot trace layer {i} ({kind}): a trace explains Dense layers, "
                              f"each optionally followed by one of {names}")
         nxt = layers[i + 1] if i + 1 < len(layers) else None
-        if nxt is None or isinstance(nxt, Dense):
+        if nxt is None or nxt.role == "affine":
             groups.append((i, None))
             i += 1
-        elif isinstance(nxt, ELEMENTWISE):
+        elif _elementwise(nxt):
             groups.append((i, i + 1))
             i += 2
         else:
             hint = ("; for a softmax output, trace the logits with SoftmaxCrossEntropy"
-                    if isinstance(nxt, Softmax) else "")
+                    if nxt.role == "activation" else "")
             raise ValueError(f"cannot trace layer {i + 1} ({type(nxt).__name__}): a trace "
                              f"explains Dense layers, each optionally followed by one of "
                              f"{names}{hint}")
@@ -291,8 +287,9 @@ def trace(net: Sequential, loss: Loss, X: Any, y: Any, *, lr: float) -> Trace:
     Parameters
     ----------
     net : Sequential
-        ``Dense`` layers, each optionally followed by one element-wise activation (identity,
-        sigmoid, tanh, relu, leaky_relu); a ``Dense`` with no activation after it counts as
+        ``Dense`` layers, each optionally followed by one element-wise activation (any
+        registered one: identity, sigmoid, tanh, relu, ...); a ``Dense`` with no activation
+        after it counts as
         identity.
     loss : Loss
     X : array-like of shape (m, n_0), or (n_0,) for one sample
@@ -358,8 +355,7 @@ def trace(net: Sequential, loss: Loss, X: Any, y: Any, *, lr: float) -> Trace:
             # the activation's own backward applied to ones is its local slope g'(z)
             g_prime = np.array(act.backward(np.ones_like(z)), copy=True)
         records.append(dict(
-            index=l, activation=act.name,
-            negative_slope=act.negative_slope if isinstance(act, LeakyReLU) else None,
+            index=l, activation=act.name, activation_config=act.get_config(),
             W=dense.W.copy(), b=dense.b.copy() if dense.bias else None,
             a_prev=a_prev, z=z, a=a, g_prime=g_prime, grad_a=grad_a, delta=delta,
             dW=dense.dW.copy(), db=dense.db.copy() if dense.bias else None,

@@ -13,13 +13,14 @@ the gradients are written as the article's averages :math:`\frac1m\sum_i`.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .diagram import trace_diagram
 from .document import Document, Row, to_markdown, to_text
-from .i18n import strings
+from .i18n import name_of, strings
 from .notation import (
     ALPHA,
     ARROW,
@@ -70,9 +71,35 @@ _ONE = lit("1")
 _SAMPLE = "i"
 
 
-def _indicator(z: Math, rel: str = ">") -> Math:
-    rel_tex, rel_text = (r"\le", "≤") if rel == "<=" else (">", ">")
-    return Math(r"\mathbf{1}[" + z.tex + f" {rel_tex} 0]", "1[" + z.text + f" {rel_text} 0]")
+_PLACEHOLDER = re.compile(r"<(\w+)(?::(\w+))?>")
+
+
+def _symbolic(x: Math) -> bool:
+    return x.text[:1].isalpha()
+
+
+def fill_notation(template: tuple[str, str], t: LayerTrace, **values: Math) -> Math:
+    """Fill an activation's notation template (see :class:`backprop.layers.Notation`).
+
+    ``values`` are the ``<z>`` and ``<a>`` to put in (symbols or numbers); ``<name>`` of a
+    constructor argument is the layer's own value, written as a given number.
+    """
+    symbolic = all(_symbolic(v) for v in values.values())
+
+    def piece(match: re.Match[str], which: int) -> str:
+        name, form = match.group(1), match.group(2)
+        if name == "times":
+            return "" if symbolic else (CDOT.tex, CDOT.text)[which]
+        v = values[name] if name in values else value(t.activation_config[name])
+        if form == "factor" and v.text.startswith("-"):
+            v = paren(v)
+        elif form == "base" and not v.text[:1].isdigit():
+            v = paren(v)
+        return (v.tex, v.text)[which]
+
+    tex, text = template
+    return Math(_PLACEHOLDER.sub(lambda m: piece(m, 0), tex),
+                _PLACEHOLDER.sub(lambda m: piece(m, 1), text))
 
 
 class _Explainer:
@@ -117,57 +144,35 @@ class _Explainer:
     # --- activation notation -----------------------------------------------------------------
     @staticmethod
     def g_apply(t: LayerTrace, z: Math) -> Math:
-        """:math:`g(z)` for the layer's activation."""
-        act = t.activation
-        if act == "sigmoid":
-            return func(SIGMA, z)
-        if act == "tanh":
-            return func(lit(r"\tanh", "tanh"), z)
-        if act == "relu":
-            return func(lit(r"\max", "max"), "0, " + z)
-        if act == "leaky_relu":
-            s = t.negative_slope
-            # for a slope <= 1 the leaky ReLU is max(s z, z); above 1 it is min(s z, z)
-            name = lit(r"\max", "max") if s <= 1 else lit(r"\min", "min")
-            sz = product(value(s), paren(z) if z.text.startswith("-") else z)
-            return func(name, sz + ", " + z)
-        return z
+        """:math:`g(z)` for the layer's activation, as the activation writes itself."""
+        return fill_notation(t.activation_layer.notation().g, t, z=z)
 
     @staticmethod
     def g_prime(t: LayerTrace, a: Math, z: Math) -> Math:
         """:math:`g'(z)` written with ``a = g(z)`` or ``z``, ready to be a factor."""
-        act = t.activation
-        if act == "sigmoid":
-            # symbols juxtapose, a(1 - a); numbers need the dot, 0.7·(1 - 0.7)
-            return (a + paren(_ONE + MINUS + a) if a.text[0].isalpha()
-                    else product(a, paren(_ONE + MINUS + a)))
-        if act == "tanh":
-            base = a if a.text[0].isdigit() else paren(a)
-            return paren(_ONE + MINUS + square(base))
-        if act == "relu":
-            return _indicator(z)
-        if act == "leaky_relu":
-            return paren(_indicator(z) + PLUS + product(value(t.negative_slope),
-                                                        _indicator(z, "<=")))
-        return _ONE
+        return fill_notation(t.activation_layer.notation().slope, t, a=a, z=z)
 
     def g_definition(self, t: LayerTrace) -> tuple[Math, Math]:
         """The activation and its derivative as definitions, for the network section."""
+        notation = t.activation_layer.notation()
         z = lit("z")
-        g = self.g_apply(t, z)
-        if t.activation == "sigmoid":
-            g = g + EQ + frac(_ONE, lit("1 + e^{-z}", "(1 + e^(-z))"))
-            gp = lit(r"\sigma'(z) = \sigma(z)\bigl(1 - \sigma(z)\bigr)", "σ'(z) = σ(z)(1 - σ(z))")
-        elif t.activation == "tanh":
-            gp = lit(r"\tanh'(z) = 1 - \tanh^{2}(z)", "tanh'(z) = 1 - tanh²(z)")
-        elif t.activation in ("relu", "leaky_relu"):
-            gp = lit("g'(z) = ") + self.g_prime(t, lit("a"), z)
+        g = (fill_notation(notation.definition, t) if notation.definition is not None
+             else self.g_apply(t, z))
+        if notation.derivative is not None:
+            gp = fill_notation(notation.derivative, t)
         else:
-            g = lit("g(z) = z")
-            gp = lit("g'(z) = 1")
+            gp = lit("g'(z) = ") + self.g_prime(t, lit("a"), z)
         return g, gp
 
     # --- loss notation -----------------------------------------------------------------------
+    def _loss_words(self) -> str:
+        from ..losses import LOSSES
+
+        cls = LOSSES.get(self.tr.loss_name)
+        if cls is None:
+            return self.S["loss_other"].format(name=self.tr.loss_name)
+        return name_of(cls, self.lang)
+
     def loss_formula(self) -> Math:
         name, k = self.tr.loss_name, self.tr.output.shape[1]
         if name == "squared":
@@ -236,7 +241,7 @@ class _Explainer:
             doc.para(S["input_single"], x=lit("x = ") + tuple_t(tr.x[0]),
                      y=lit("y = ") + tuple_t(self.target()[0]))
         doc.para(S["learning_rate"], alpha=ALPHA + EQ + value(tr.learning_rate))
-        name = S.get(f"loss_{tr.loss_name}") or S["loss_other"].format(name=tr.loss_name)
+        name = self._loss_words()
         loss = lit("L") + EQ + self.loss_formula()
         if self.batch:
             cost = lit("J") + EQ + mean_sum(sym("L", None, _SAMPLE), self.m)
@@ -246,7 +251,7 @@ class _Explainer:
         for t in tr.layers:
             g, gp = self.g_definition(t)
             doc.para(S["layer_line"], l=lit(f"[{t.index}]"), role=self.role(t), n_in=t.n_in,
-                     n_out=t.n_out, name=S[f"act_{t.activation}"], g=g, gp=gp)
+                     n_out=t.n_out, name=name_of(t.activation_layer, self.lang), g=g, gp=gp)
         doc.para(S["params"])
         rows = []
         for t in tr.layers:

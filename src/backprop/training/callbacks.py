@@ -1,8 +1,19 @@
-"""Callbacks: small observers of the fit loop (early stopping, progress, custom hooks).
+"""The loop's state and the small pieces around it: history, validation, schedules, early
+stopping, progress.
 
-A callback subclasses :class:`Callback` and overrides any of the hooks; each receives the
-:class:`~backprop.train.TrainState` (the network, optimiser, history, ``epoch``, ``step`` and a
-``stop`` flag a callback may set to end training after the current epoch).
+:func:`backprop.fit` runs one loop -- forward, loss, backward, guard, step -- and everything
+else is a :class:`Callback`: an object whose hooks the loop calls at fixed points, each receiving
+the :class:`TrainState` (the network, loss, optimiser, history, ``epoch``, ``step`` and a
+``stop`` flag a callback may set to end training after the current epoch). The built-in ones run
+in this order around the user's own::
+
+    Validation -> RecordHistory -> ScheduleStepper -> user callbacks -> EarlyStopping
+        -> Diagnostics -> ProgressLogger -> Checkpoint
+
+so the epoch's validation metrics exist before the history records them and before early
+stopping reads them, and the checkpoint holds everything the others did. A callback with state
+to save gives it through :meth:`Callback.state_dict`; checkpoints store it under the callback's
+:attr:`Callback.key`, so a resumed run finds it whatever other callbacks were added or left out.
 """
 
 from __future__ import annotations
@@ -10,18 +21,120 @@ from __future__ import annotations
 import math
 import sys
 import time
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
-from ._checks import check_int, check_non_negative
+from .._checks import check_int, check_non_negative
+from ..layers.sequential import Sequential
+from ..losses import Loss
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .train import TrainState
+
+@dataclass
+class History:
+    """What happened during :func:`fit`.
+
+    Attributes
+    ----------
+    history : dict of str to list of float
+        One value per epoch for each metric: ``loss``, ``accuracy``, ``val_loss``,
+        ``val_accuracy`` (when they apply) and ``lr``.
+    epochs : list of int
+        The epoch numbers (1-based) the values belong to.
+    stop_reason : str or None
+        Why training ended before ``epochs`` (early stopping, divergence, interruption).
+    best_epoch : int or None
+        The epoch whose weights were restored by early stopping.
+    diverged : bool
+        True when the non-finite guard stopped training.
+    diagnostics : dict or None
+        Per-layer records of a :class:`backprop.diagnostics.Diagnostics` callback (JSON-able;
+        None when no diagnostics were recorded).
+    """
+
+    history: dict[str, list[float]] = field(default_factory=dict)
+    epochs: list[int] = field(default_factory=list)
+    stop_reason: str | None = None
+    best_epoch: int | None = None
+    diverged: bool = False
+    interrupted: bool = False
+    diagnostics: dict[str, Any] | None = None
+
+    def __getitem__(self, key: str) -> list[float]:
+        return self.history[key]
+
+    def append(self, epoch: int, logs: dict[str, float]) -> None:
+        self.epochs.append(epoch)
+        for key, value in logs.items():
+            self.history.setdefault(key, []).append(float(value))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"history": self.history, "epochs": self.epochs, "stop_reason": self.stop_reason,
+                "best_epoch": self.best_epoch, "diverged": self.diverged,
+                "interrupted": self.interrupted, "diagnostics": self.diagnostics}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> History:
+        return cls(history={k: list(v) for k, v in data.get("history", {}).items()},
+                   epochs=list(data.get("epochs", [])), stop_reason=data.get("stop_reason"),
+                   best_epoch=data.get("best_epoch"), diverged=bool(data.get("diverged")),
+                   interrupted=bool(data.get("interrupted")),
+                   diagnostics=data.get("diagnostics"))
+
+
+@dataclass
+class TrainState:
+    """The loop's state as callbacks see it.
+
+    Attributes
+    ----------
+    net, loss, optimizer
+        What is trained, on what cost, by what.
+    history : History
+    epochs, steps_per_epoch : int
+        Planned epochs and batches per epoch.
+    epoch, step : int
+        The current epoch (1-based once started) and batch within it.
+    stop : bool
+        Set to end training after the current epoch (or at once, by the guard).
+    stop_reason : str or None
+    iterator : BatchIterator or None
+        The batches (their order and random state travel with checkpoints).
+    schedule : LRScheduler or None
+    """
+
+    net: Sequential
+    loss: Loss
+    optimizer: Any
+    history: History
+    epochs: int
+    steps_per_epoch: int
+    epoch: int = 0
+    step: int = 0
+    stop: bool = False
+    stop_reason: str | None = None
+    iterator: Any = None
+    schedule: Any = None
+
+    def state_arrays(self) -> list[np.ndarray]:
+        """Every parameter and buffer array of the network (for snapshots)."""
+        return [p.data for p in self.net.parameters()] + list(self.net.buffers().values())
 
 
 class Callback:
-    """Base class; every hook does nothing by default."""
+    """Base class; every hook does nothing by default.
+
+    Attributes
+    ----------
+    key : str
+        The name its saved state is filed under in a checkpoint; by default the class name
+        (several callbacks of one class are told apart by their order among themselves).
+    """
+
+    @property
+    def key(self) -> str:
+        return type(self).__name__
 
     def on_train_begin(self, state: TrainState) -> None:
         """Called once before the first epoch (also when resuming)."""
@@ -203,3 +316,62 @@ class LambdaCallback(Callback):
             if name not in allowed:
                 raise ValueError(f"unknown callback hook {name!r}; known: {sorted(allowed)}")
             setattr(self, name, fn)
+
+
+class Validation(Callback):
+    """Add ``val_loss`` (and ``val_accuracy`` for classifiers) to each epoch's logs, computed in
+    evaluation mode on held-out data; the network is put back in training mode afterwards."""
+
+    def __init__(self, X: np.ndarray, y: np.ndarray):
+        self.X = X
+        self.y = y
+
+    def on_epoch_end(self, state: TrainState, logs: dict[str, float]) -> None:
+        from .evaluation import evaluate
+
+        scores = evaluate(state.net, self.X, self.y, loss=state.loss)
+        logs.update({f"val_{k}": v for k, v in scores.items()})
+        state.net.train()
+
+
+class RecordHistory(Callback):
+    """Add the learning rate used in the epoch to its logs and append them to the history."""
+
+    def on_epoch_end(self, state: TrainState, logs: dict[str, float]) -> None:
+        logs["lr"] = float(state.optimizer.lr)
+        state.history.append(state.epoch, logs)
+
+
+class ScheduleStepper(Callback):
+    """Step a learning-rate schedule when it asks to be stepped.
+
+    After every optimiser step when the schedule's ``interval`` is ``"step"`` (or
+    ``interval="step"`` is forced), otherwise after every epoch; a schedule that
+    ``needs_metric`` (:class:`~backprop.optim.ReduceLROnPlateau`) is stepped with the
+    validation loss, or the training loss when there is no validation data.
+
+    Parameters
+    ----------
+    schedule : LRScheduler
+    interval : {"auto", "step", "epoch"}
+    """
+
+    def __init__(self, schedule: Any, interval: str = "auto"):
+        if interval not in ("auto", "step", "epoch"):
+            raise ValueError(f"schedule_interval must be 'auto', 'step' or 'epoch', got "
+                             f"{interval!r}")
+        self.schedule = schedule
+        self.per_step = (getattr(schedule, "interval", "epoch") == "step" if interval == "auto"
+                         else interval == "step")
+
+    def on_batch_end(self, state: TrainState, logs: dict[str, float]) -> None:
+        if self.per_step:
+            self.schedule.step()
+
+    def on_epoch_end(self, state: TrainState, logs: dict[str, float]) -> None:
+        if self.per_step:
+            return
+        if getattr(self.schedule, "needs_metric", False):
+            self.schedule.step(logs.get("val_loss", logs["loss"]))
+        else:
+            self.schedule.step()

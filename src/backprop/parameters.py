@@ -1,5 +1,10 @@
-"""One contiguous buffer for all parameters, one for all gradients.
+"""Trainable parameters and the flat buffers that hold them -- the bottom of the engine.
 
+Layers own parameters (:class:`Parameter`), optimisers and clipping update them; both import
+this module and nothing of each other, so an optimiser never needs the layers package.
+
+One contiguous buffer for all parameters, one for all gradients
+---------------------------------------------------------------
 :class:`~backprop.Sequential` moves its parameters into a single 1-D ``data`` array and their
 gradients into a single 1-D ``grad`` array, and rebinds every layer attribute (``dense.W``,
 ``dense.dW``, ...) to a view of the right slice. Layers do not notice: they keep reading and
@@ -14,10 +19,63 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from .base import Parameter
+
+class Parameter:
+    """A trainable array living on a layer, together with its gradient.
+
+    The arrays stay attributes of the layer (``dense.W`` / ``dense.dW``); a ``Parameter`` is a
+    named handle on them, so an optimiser can update ``p.data`` in place after ``backward`` has
+    written ``p.grad``. Assigning ``p.data = new_array`` rebinds the layer's attribute.
+
+    Parameters
+    ----------
+    owner : object
+        The object holding the arrays (a layer).
+    attr, grad_attr : str
+        Attribute names of the value and of its gradient (``"W"``, ``"dW"``).
+    decay : bool
+        Whether weight decay applies by default (False for biases and batch-norm parameters).
+    """
+
+    __slots__ = ("owner", "attr", "grad_attr", "name", "decay")
+
+    def __init__(self, owner: Any, attr: str, grad_attr: str, *, decay: bool = True):
+        self.owner = owner
+        self.attr = attr
+        self.grad_attr = grad_attr
+        self.name = attr
+        self.decay = decay
+
+    @property
+    def data(self) -> np.ndarray:
+        return getattr(self.owner, self.attr)
+
+    @data.setter
+    def data(self, value: np.ndarray) -> None:
+        setattr(self.owner, self.attr, value)
+
+    @property
+    def grad(self) -> np.ndarray:
+        return getattr(self.owner, self.grad_attr)
+
+    @grad.setter
+    def grad(self, value: np.ndarray) -> None:
+        setattr(self.owner, self.grad_attr, value)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def size(self) -> int:
+        return int(self.data.size)
+
+    def __repr__(self) -> str:
+        return f"Parameter({self.name!r}, shape={self.shape}, dtype={self.data.dtype})"
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,346 @@
+"""The training loop: forward -> loss -> backward -> guard -> step, for every mini-batch.
+
+:func:`fit` checks its arguments, sets the run up and then runs :func:`run_epochs`, which is the
+teaching loop itself and adds nothing to the math of the engine pieces it calls::
+
+    out = net.forward(xb)                         # forward pass
+    J = loss.forward(out, yb)                     # the batch's cost
+    net.backward(loss.backward(), input_grad=False)   # backward pass: every p.grad
+    (guard: stop if J or a gradient is NaN or infinite)
+    optimizer.step()                              # the update
+
+Everything else -- validation, the history, learning-rate schedules, early stopping,
+diagnostics, progress, checkpoints -- is a small :class:`~backprop.training.callbacks.Callback`
+around it (see :mod:`backprop.training.callbacks` for their order).
+
+Guards
+------
+A non-finite loss or gradient stops training at once with a :class:`TrainingDivergedWarning`
+naming the epoch, the step and the layer; the optimiser step that would have used the bad values
+is not taken, so the network keeps its last good parameters. If a step itself overflows the
+parameters, they are restored from a copy taken at the start of that epoch (the last state known
+to be good), and the message says so.
+
+Reproducibility
+---------------
+``seed`` drives every random choice of the loop (validation split, shuffling, augmentation); the
+network's own initialisation and dropout masks come from the generators given to its layers. Same
+seeds -> identical parameters, bit for bit. A checkpoint stores the model, the optimiser and
+schedule state, every random generator's state and the history, so a run resumed from it ends
+with the same parameters as an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .._checks import check_int, check_range
+from ..layers.sequential import Sequential
+from ..losses import Loss, resolve_loss
+from ..optim.optimizers import OPTIMIZERS, Optimizer, make_optimizer
+from ..parameters import contiguous_run
+from .callbacks import (
+    Callback,
+    EarlyStopping,
+    History,
+    ProgressLogger,
+    RecordHistory,
+    ScheduleStepper,
+    TrainState,
+    Validation,
+)
+from .checkpoint import Checkpoint, restore_checkpoint
+from .evaluation import net_dtype
+
+
+class TrainingDivergedWarning(RuntimeWarning):
+    """Training stopped because a loss, gradient or parameter became NaN or infinite."""
+
+
+# --- the guard ------------------------------------------------------------------------------------
+def _first_nonfinite_layer_output(net: Sequential, xb: np.ndarray) -> str:
+    """Re-run a forward pass layer by layer to name where a non-finite value first appears."""
+    x = xb
+    for i, layer in enumerate(net.layers):
+        x = layer.forward(x)
+        if not np.all(np.isfinite(x)):
+            return f"layer {i} ({type(layer).__name__}) output"
+    return "the loss"
+
+
+def _nonfinite_grad(params: list[Any], flat_grad: np.ndarray | None = None) -> str | None:
+    """Name the parameter whose gradient holds a NaN or an infinity (None if all are finite)."""
+    # a sum is NaN/inf when any element is: one cheap reduction over the flat gradient buffer
+    # (or one per parameter); only a non-finite sum pays for the element-wise search
+    if flat_grad is not None and math.isfinite(float(flat_grad.sum())):
+        return None
+    for p in reversed(params):  # backward runs last layer first: name the origin
+        # a float32 sum of huge finite values can overflow: confirm element-wise
+        if not math.isfinite(float(np.sum(p.grad))) and not np.all(np.isfinite(p.grad)):
+            return p.name
+    return None
+
+
+def _describe_param(net: Sequential, name: str) -> str:
+    index, attr = name.split(".", 1)
+    layer = net.layers[int(index)]
+    return f"layer {index} ({type(layer).__name__}) gradient of {attr}"
+
+
+def _diverged(state: TrainState, message: str) -> None:
+    state.stop = True
+    state.history.diverged = True
+    state.stop_reason = message + "; training stopped, the last good parameters are kept"
+    warnings.warn(state.stop_reason, TrainingDivergedWarning, stacklevel=4)
+
+
+def _all_finite(arrays: list[np.ndarray]) -> bool:
+    return all(math.isfinite(float(np.sum(a))) for a in arrays)
+
+
+class _EpochMeter:
+    """The epoch's mean loss and accuracy, accumulated batch by batch."""
+
+    def __init__(self, loss: Loss):
+        self.loss = loss
+        self.total = 0.0
+        self.seen = 0
+        self.correct = 0.0
+        self.counted = 0
+
+    def add(self, J: float, out: np.ndarray, yb: np.ndarray) -> None:
+        m = out.shape[0]
+        self.total += J * m
+        self.seen += m
+        if self.loss.classifier:
+            c, n = self.loss.count_correct(out, yb)
+            self.correct += c
+            self.counted += n
+
+    def logs(self) -> dict[str, float]:
+        logs = {"loss": self.total / max(self.seen, 1)}
+        if self.loss.classifier:
+            logs["accuracy"] = self.correct / max(self.counted, 1)
+        return logs
+
+
+# --- the loop ---------------------------------------------------------------------------------
+def run_epochs(state: TrainState, callbacks: list[Callback]) -> History:
+    """Train until ``state.epochs`` epochs are done or a callback or the guard stops it."""
+    net, loss, optimizer = state.net, state.loss, state.optimizer
+    params = net.parameters()
+    run = contiguous_run(params)
+    flat_grad = run[1] if run is not None else None
+    net.train()
+    for cb in callbacks:
+        cb.on_train_begin(state)
+    # Overflow inside a diverging step is reported once, by the guard, not as NumPy warnings.
+    errstate = np.errstate(over="ignore", invalid="ignore")
+    errstate.__enter__()
+    try:
+        while state.epoch < state.epochs and not state.stop:
+            state.epoch += 1
+            state.step = 0
+            for cb in callbacks:
+                cb.on_epoch_begin(state)
+            snapshot = [a.copy() for a in state.state_arrays()]
+            meter = _EpochMeter(loss)
+            for xb, yb in state.iterator:
+                state.step += 1
+                for cb in callbacks:
+                    cb.on_batch_begin(state)
+                out = net.forward(xb)
+                J = loss.forward(out, yb)
+                if not math.isfinite(J):
+                    where = _first_nonfinite_layer_output(net, xb)
+                    _diverged(state, f"the loss became {J} at epoch {state.epoch}, step "
+                                     f"{state.step} (first non-finite value: {where})")
+                    break
+                net.backward(loss.backward(), input_grad=False)
+                for cb in callbacks:
+                    cb.on_after_backward(state)
+                bad = _nonfinite_grad(params, flat_grad)
+                if bad is not None:
+                    _diverged(state, f"a non-finite gradient appeared at epoch {state.epoch}, "
+                                     f"step {state.step}: {_describe_param(net, bad)}")
+                    break
+                optimizer.step()
+                meter.add(J, out, yb)
+                for cb in callbacks:
+                    cb.on_batch_end(state, {"loss": J})
+            if state.history.diverged:
+                # the bad step was not applied; if parameters themselves went bad, roll back
+                if not all(np.all(np.isfinite(a)) for a in state.state_arrays()):
+                    _restore(state, snapshot)
+                    state.stop_reason += ("; parameters restored from the start of epoch "
+                                          f"{state.epoch}")
+                break
+            if not _all_finite(state.state_arrays()):
+                _restore(state, snapshot)
+                _diverged(state, f"parameters became non-finite during epoch {state.epoch}; "
+                                 f"restored the parameters from the start of that epoch")
+                break
+            logs = meter.logs()
+            for cb in callbacks:
+                cb.on_epoch_end(state, logs)
+    except KeyboardInterrupt:
+        state.stop = True
+        state.stop_reason = f"interrupted during epoch {state.epoch}"
+        state.history.interrupted = True
+    finally:
+        errstate.__exit__(None, None, None)
+        net.train()
+    for cb in callbacks:
+        cb.on_train_end(state)
+    if state.stop_reason:
+        state.history.stop_reason = state.stop_reason
+    return state.history
+
+
+def _restore(state: TrainState, snapshot: list[np.ndarray]) -> None:
+    for target, good in zip(state.state_arrays(), snapshot, strict=True):
+        target[...] = good
+
+
+# --- setting a run up --------------------------------------------------------------------------
+def _resolve_optimizer(optimizer: Any, net: Sequential) -> Any:
+    if isinstance(optimizer, str):
+        return make_optimizer(optimizer, net.parameters())
+    if not hasattr(optimizer, "step"):
+        known = ", ".join(OPTIMIZERS.names())
+        raise TypeError(f"optimizer must be an optimiser object or a name ({known}), got "
+                        f"{optimizer!r}")
+    return optimizer
+
+
+def fit(net: Sequential, X: Any, y: Any, *, loss: Loss | str, optimizer: Optimizer | str,
+        epochs: int = 10, batch_size: int = 32, validation_data: tuple[Any, Any] | None = None,
+        validation_split: float = 0.0, shuffle: bool = True, seed: int | None = None,
+        augment: Any = None, schedule: Any = None, schedule_interval: str = "auto",
+        early_stopping: EarlyStopping | int | None = None,
+        callbacks: Iterable[Callback] = (), verbose: bool = True,
+        checkpoint: str | Path | None = None, checkpoint_every: int = 1,
+        resume: str | Path | None = None, diagnostics: Any = False) -> History:
+    """Train ``net`` on ``(X, y)`` with mini-batch gradient descent.
+
+    Parameters
+    ----------
+    net : Sequential
+    X : array-like of shape (n_samples, n_features)
+    y : array-like
+        Targets: integer labels ``(n_samples,)`` or one-hot rows for
+        :class:`~backprop.SoftmaxCrossEntropy`; 0/1 values for
+        :class:`~backprop.BinaryCrossEntropy`; real values ``(n_samples, n_outputs)`` for
+        :class:`~backprop.SquaredError`.
+    loss : Loss or str
+        A loss or a name registered in :data:`backprop.losses.LOSSES`.
+    optimizer : optimiser or str
+        Usually ``bp.Adam(net.parameters(), lr=1e-3)``; a name registered in
+        :data:`backprop.optim.OPTIMIZERS` builds one with its defaults.
+    epochs : int, default 10
+    batch_size : int, default 32
+    validation_data : (X_val, y_val), optional
+    validation_split : float, default 0
+        Fraction of ``(X, y)`` held out for validation when ``validation_data`` is not given
+        (drawn with ``seed``).
+    shuffle : bool, default True
+        Reshuffle the training data every epoch.
+    seed : int, optional
+        Seed of the loop's random choices (split, shuffling, augmentation).
+    augment : callable, optional
+        ``augment(X_batch, rng) -> X_batch`` applied to each training batch
+        (e.g. :class:`backprop.data.RandomShift`).
+    schedule : learning-rate schedule, optional
+        Stepped once per epoch, or once per batch for a schedule whose ``interval`` is
+        ``"step"`` (``OneCycleLR``; ``schedule_interval`` overrides); a schedule that
+        ``needs_metric`` (``ReduceLROnPlateau``) is stepped with the validation loss (the
+        training loss if there is no validation data).
+    early_stopping : EarlyStopping or int, optional
+        An int is the patience of ``EarlyStopping("val_loss", restore_best_weights=True)``.
+    callbacks : iterable of Callback
+    verbose : bool, default True
+        Report progress (a tqdm bar on a terminal, else one line per epoch) on stderr.
+    checkpoint : path, optional
+        Write a checkpoint there every ``checkpoint_every`` epochs (and after the last one).
+    resume : path, optional
+        Continue from a checkpoint written by an earlier run with the same arguments.
+    diagnostics : bool or Diagnostics, default False
+        ``True`` adds a :class:`backprop.diagnostics.Diagnostics` callback with its defaults (a
+        per-layer record on the last batch of each epoch, in ``history.diagnostics``); pass a
+        ``Diagnostics(...)`` to choose its settings. Off, it costs nothing.
+
+    Returns
+    -------
+    History
+    """
+    from ..data import BatchIterator, check_Xy, train_val_split
+
+    if not isinstance(net, Sequential):
+        raise TypeError(f"fit expects a Sequential network, got {type(net).__name__}")
+    loss = resolve_loss(loss)
+    optimizer = _resolve_optimizer(optimizer, net)
+    epochs = check_int("epochs", epochs, minimum=1)
+    batch_size = check_int("batch size", batch_size, minimum=1)
+    check_range("validation_split", validation_split, 0.0, 1.0)
+    dtype = net_dtype(net)
+    n_classes = net.output_width() if loss.link == "softmax" else None
+    check_Xy(X, y, n_features=net.input_width, n_classes=n_classes)
+    X = np.ascontiguousarray(np.asarray(X), dtype=dtype)
+    y = loss.prepare_targets(y, dtype)
+
+    split_seed, loop_seed = np.random.SeedSequence(seed).spawn(2) if seed is not None else (
+        None, None)
+    if validation_data is None and validation_split > 0:
+        X, y, X_val, y_val = train_val_split(X, y, validation_split,
+                                             rng=np.random.default_rng(split_seed))
+        validation_data = (X_val, y_val)
+    if validation_data is not None:
+        X_val, y_val = validation_data
+        check_Xy(X_val, y_val, n_features=net.input_width, n_classes=n_classes)
+        validation_data = (np.asarray(X_val, dtype=dtype), loss.prepare_targets(y_val, dtype))
+
+    iterator = BatchIterator(X, y, batch_size, shuffle=shuffle,
+                             rng=np.random.default_rng(loop_seed), augment=augment)
+    if isinstance(early_stopping, int) and not isinstance(early_stopping, bool):
+        early_stopping = EarlyStopping("val_loss" if validation_data is not None else "loss",
+                                       patience=early_stopping)
+    if early_stopping is not None and not isinstance(early_stopping, EarlyStopping):
+        raise TypeError("early_stopping must be an EarlyStopping or a patience (int)")
+    if diagnostics is True:
+        from ..diagnostics import Diagnostics
+
+        diagnostics = Diagnostics()
+    elif diagnostics is False or diagnostics is None:
+        diagnostics = None
+    elif not isinstance(diagnostics, Callback):
+        raise TypeError(f"diagnostics must be True, False or a Diagnostics callback, got "
+                        f"{diagnostics!r}")
+
+    # the built-in callbacks around the user's, in the order documented in .callbacks
+    chain: list[Callback] = []
+    if validation_data is not None:
+        chain.append(Validation(*validation_data))
+    chain.append(RecordHistory())
+    if schedule is not None:
+        chain.append(ScheduleStepper(schedule, schedule_interval))
+    chain += list(callbacks)
+    chain += [cb for cb in (early_stopping, diagnostics) if cb is not None]
+    if verbose:
+        chain.append(ProgressLogger())
+    if checkpoint is not None:
+        chain.append(Checkpoint(checkpoint, checkpoint_every, callbacks=chain))
+    else:
+        check_int("checkpoint_every", checkpoint_every, minimum=1)
+
+    state = TrainState(net=net, loss=loss, optimizer=optimizer, history=History(),
+                       epochs=epochs, steps_per_epoch=len(iterator), iterator=iterator,
+                       schedule=schedule)
+    if resume is not None:
+        restore_checkpoint(resume, state, chain)
+    return run_epochs(state, chain)
