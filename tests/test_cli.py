@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import backprop as bp
-from backprop import cli
+from backprop import cli, gradient_check
 
 # networks other than the article's, written as specs
 SPECS = {
@@ -199,6 +199,6 @@ def test_gradcheck_failure_exits_1(capsys, tmp_path, monkeypatch):
     def strict(*args, **kwargs):
         return bp.gradcheck(*args, **{**kwargs, "tolerance": 0.0})  # nothing passes 0
 
-    monkeypatch.setattr(cli, "gradcheck", strict)
+    monkeypatch.setattr(gradient_check, "gradcheck", strict)
     rc, out, _ = run(capsys, "gradcheck", "--spec", write(tmp_path, SPECS["batch-leaky"]))
     assert rc == 1 and "FAIL" in out

@@ -8,7 +8,8 @@ import math
 import numpy as np
 import pytest
 
-from backprop import cli_lab, labs
+from backprop import labs
+from backprop.cli import lab as cli_lab
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

@@ -12,6 +12,7 @@ import pytest
 
 import backprop as bp
 from backprop import cli
+from backprop.cli.common import load_spec_or_article
 from backprop.report import run_report
 
 pytest.importorskip("latex2mathml")
@@ -50,7 +51,7 @@ def pages(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def article_trace():
-    spec = cli._load(None)
+    spec = load_spec_or_article(None)
     return bp.trace(spec.net, spec.loss, spec.x, spec.y, lr=spec.learning_rate)
 
 

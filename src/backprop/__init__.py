@@ -18,7 +18,7 @@ from typing import Any
 
 from . import init, optim
 from ._version import __version__ as __version__
-from .gradcheck import GradcheckReport, gradcheck, numerical_gradient
+from .gradient_check import GradcheckReport, gradcheck, numerical_gradient
 from .init import INITIALIZERS, register_initializer
 from .layers import (
     GELU,

@@ -1,7 +1,8 @@
 """``backprop train``: train a network on a built-in dataset or a file from the command line.
 
-Kept apart from :mod:`backprop.cli` so the name -> object tables of the command line (optimiser,
-schedule and activation names) live at the edge, not inside the library.
+The choices of ``--activation``, ``--init``, ``--optimizer`` and ``--schedule`` are read from the
+registries when the parser is built, so anything registered is offered; each optimiser and
+schedule is given the options it accepts.
 """
 
 from __future__ import annotations
@@ -44,10 +45,13 @@ def _accepted(factory: Any, pool: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in pool.items() if k in params}
 
 
+HELP = "train a network on a built-in dataset, MNIST or a CSV/npz/IDX file"
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    from .init import INITIALIZERS
-    from .layers import activation_names
-    from .optim import OPTIMIZERS, SCHEDULES
+    from ..init import INITIALIZERS
+    from ..layers import activation_names
+    from ..optim import OPTIMIZERS, SCHEDULES
 
     p.add_argument("dataset", nargs="?", default="spirals",
                    help="built-in name (xor, spirals, moons, circles, blobs, mnist) or a "
@@ -141,8 +145,8 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
 
 def _load(args: argparse.Namespace, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray,
                                                          np.ndarray, str]:
-    from . import data
-    from .data.toy import DATASETS
+    from .. import data
+    from ..data.toy import DATASETS
 
     name = args.dataset
     if name == "mnist" or (Path(name).is_dir()):
@@ -174,10 +178,10 @@ def _load(args: argparse.Namespace, seed: int) -> tuple[np.ndarray, np.ndarray, 
 
 
 def run(args: argparse.Namespace) -> int:
-    import backprop as bp
-
-    from . import data, optim
-    from .training.callbacks import ProgressLogger
+    from .. import data, optim
+    from ..losses import SoftmaxCrossEntropy, SquaredError
+    from ..models import mlp, save
+    from ..training.callbacks import ProgressLogger
 
     s = _settings(args)
     X_tr, y_tr, X_te, y_te, description = _load(args, args.seed)
@@ -185,12 +189,12 @@ def run(args: argparse.Namespace) -> int:
     classification = np.issubdtype(y_arr.dtype, np.integer)
     if classification:
         n_out = int(max(y_arr.max(), np.asarray(y_te).max())) + 1
-        loss: Any = bp.SoftmaxCrossEntropy()
+        loss: Any = SoftmaxCrossEntropy()
     else:
         y_tr = y_arr.reshape(len(y_arr), -1)
         y_te = np.asarray(y_te).reshape(len(y_te), -1)
         n_out = y_tr.shape[1]
-        loss = bp.SquaredError()
+        loss = SquaredError()
     scaler = None
     if s["standardize"] != "none":
         scaler = data.Standardizer(per_feature=s["standardize"] == "feature").fit(X_tr)
@@ -199,7 +203,7 @@ def run(args: argparse.Namespace) -> int:
     X_tr, X_te = X_tr.astype(dtype), X_te.astype(dtype)
 
     init = None if s["init"] == "auto" else s["init"]
-    net = bp.mlp([X_tr.shape[1], *s["hidden"], n_out], activation=s["activation"], init=init,
+    net = mlp([X_tr.shape[1], *s["hidden"], n_out], activation=s["activation"], init=init,
                  batch_norm=bool(s["batch_norm"]), dropout=float(s["dropout"]), dtype=dtype,
                  rng=args.seed)
     params = net.parameters()
@@ -268,9 +272,9 @@ def run(args: argparse.Namespace) -> int:
         if scaler is not None:
             arrays = {f"standardizer/{k}": v for k, v in scaler.state_dict().items()
                       if isinstance(v, np.ndarray)}
-        bp.save(args.save, net, extra=extra, arrays=arrays)
+        save(args.save, net, extra=extra, arrays=arrays)
     if args.plot:
-        from .plots import plot_history
+        from ..plots import plot_history
 
         plot_history(history, args.plot, title=f"backprop train {args.dataset}")
     if args.json:

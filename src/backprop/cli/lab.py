@@ -7,7 +7,7 @@
 
 The table and the reading go to stdout, the PNG files into ``--out`` (the current directory by
 default; skipped with a note when matplotlib is not installed). The main ``backprop`` command
-wires this module in with :func:`add_arguments` and :func:`run`; ``python -m backprop.cli_lab``
+wires this module in with :func:`add_arguments` and :func:`run`; ``python -m backprop.cli.lab``
 runs it on its own.
 """
 
@@ -20,11 +20,14 @@ import textwrap
 from collections.abc import Sequence
 from typing import Any
 
-from . import labs
+from .. import labs
 
 #: attribute of the parsed arguments that holds the lab's name (distinct from the main
 #: command's own sub-command attribute)
 DEST = "lab_name"
+
+
+HELP = "see the article's claims: vanishing gradients, optimisers compared"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -96,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Stand-alone entry point: ``python -m backprop.cli_lab vanishing --depth 12``.
+    """Stand-alone entry point: ``python -m backprop.cli.lab vanishing --depth 12``.
 
     Bad settings are reported as one line on stderr with exit status 2.
     """

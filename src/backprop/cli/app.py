@@ -1,0 +1,97 @@
+"""The command table, the parser and :func:`main`.
+
+Each subcommand is one :class:`Command` in :data:`COMMANDS`: a name, a one-line help, a function
+that adds its arguments and a function that runs it and returns the exit status. Adding a
+subcommand is one module (``add_arguments``, ``run``, ``HELP``) and one entry here.
+
+Exit status: 0 success, 1 a check that ran and failed (``gradcheck``), 2 bad input. Bad input is
+reported as one line on stderr, ``backprop: error: <message>``, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from types import ModuleType
+from typing import NoReturn
+
+from .._version import __version__
+from . import example, gradcheck, lab, report, train
+from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, PROG, UsageError
+
+__all__ = ["COMMANDS", "Command", "EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "build_parser",
+           "main"]
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line (``backprop: error: ...``), not usage + error."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    help: str
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+
+    @classmethod
+    def of(cls, name: str, module: ModuleType) -> Command:
+        """The command a module defines (its ``HELP``, ``add_arguments`` and ``run``)."""
+        return cls(name, module.HELP, module.add_arguments, module.run)
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command.of("example", example),
+    Command.of("gradcheck", gradcheck),
+    Command.of("train", train),
+    Command.of("lab", lab),
+    Command.of("report", report),
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog=PROG, description="Backpropagation made visible, checkable and fast.")
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for cmd in COMMANDS:
+        p = sub.add_parser(cmd.name, help=cmd.help, description=cmd.help)
+        cmd.add_arguments(p)
+        p.set_defaults(run=cmd.run)
+    return parser
+
+
+def _error(message: str) -> int:
+    sys.stderr.write(f"{PROG}: error: {' '.join(str(message).split())}\n")
+    return EXIT_USAGE
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status (``--help`` and ``--version`` give 0)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except UsageError as exc:
+        return _error(str(exc))
+    except SystemExit as exc:  # --help / --version print and exit 0
+        return exc.code if isinstance(exc.code, int) else EXIT_OK
+    if args.command is None:
+        names = ", ".join(c.name for c in COMMANDS)
+        return _error(f"choose a command: {names} (see '{PROG} --help')")
+    try:
+        return args.run(args)
+    except BrokenPipeError:
+        # the reader went away (``backprop example | head``): stop quietly, and keep Python from
+        # complaining when it flushes stdout at exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAILED
+    except (ValueError, TypeError, ImportError) as exc:  # SpecError is a ValueError
+        return _error(str(exc))
+    except OSError as exc:
+        where = f" {exc.filename!r}" if getattr(exc, "filename", None) else ""
+        return _error(f"{exc.strerror or exc}{where}")

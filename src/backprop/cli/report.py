@@ -1,0 +1,29 @@
+"""``backprop report``: a self-contained HTML page of a model saved by ``backprop train
+--save``."""
+
+from __future__ import annotations
+
+import argparse
+
+from .common import EXIT_OK, emit
+
+HELP = "write a self-contained HTML report of a model saved by 'train --save'"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    from ..trace import LANGUAGES
+
+    # dest is not "run": that name holds each command's function (set_defaults in app)
+    p.add_argument("model", metavar="RUN", help="a model saved by 'backprop train --save'")
+    p.add_argument("--output", metavar="FILE",
+                   help="where to write the page (default: RUN with the suffix .html)")
+    p.add_argument("--lang", choices=sorted(LANGUAGES), default="en",
+                   help="language of the page (default: en)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..report import write_run_report
+
+    target = write_run_report(args.model, args.output, lang=args.lang)
+    emit(f"report written to {target}", None)
+    return EXIT_OK
