@@ -147,22 +147,6 @@ def test_skipping_the_input_gradient_changes_no_parameter_gradient():
         np.testing.assert_array_equal(a, p.grad)
 
 
-def test_import_is_lazy_for_training_data_and_labs():
-    """`import backprop` loads the engine only; the rest arrives on first use (issue #4)."""
-    import subprocess
-    import sys
-
-    code = ("import sys, backprop as bp\n"
-            "heavy = [m for m in ('backprop.labs', 'backprop.io', 'backprop.data', "
-            "'backprop.training', 'backprop.diagnostics', 'zipfile') if m in sys.modules]\n"
-            "assert not heavy, heavy\n"
-            "assert bp.fit.__module__ == 'backprop.training.loop'\n"
-            "assert 'backprop.training' in sys.modules\n"
-            "assert callable(bp.trace) and bp.Standardizer is bp.data.Standardizer\n")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-
-
 def test_training_steps_do_not_grow_memory():
     """Once warm, a step frees what it allocates: no growth over hundreds of steps (issue #4)."""
     import tracemalloc
