@@ -6,6 +6,7 @@ import copy
 
 import numpy as np
 import pytest
+from cases import OPTIMIZER_CASES
 
 import backprop as bp
 from backprop import compiled
@@ -44,15 +45,8 @@ def test_shared_layers_are_not_moved_twice():
     assert contiguous_run(first.parameters()) is not None
 
 
-OPTIMISERS = {
-    "sgd": lambda ps: bp.SGD(ps, lr=0.1),
-    "momentum_decay_masked": lambda ps: bp.SGD(ps, lr=0.05, momentum=0.9, weight_decay=1e-3,
-                                               decay_mask="auto"),
-    "nesterov_clip": lambda ps: bp.SGD(ps, lr=0.05, momentum=0.8, nesterov=True, clip_norm=0.5),
-    "adam": lambda ps: bp.Adam(ps, lr=1e-2),
-    "adam_l2_clip_value": lambda ps: bp.Adam(ps, lr=1e-2, weight_decay=1e-2, clip_value=0.05),
-    "adamw_masked": lambda ps: bp.AdamW(ps, lr=1e-2, weight_decay=0.1, decay_mask="auto"),
-}
+def _optimizer(case):
+    return lambda params: bp.optim.make_optimizer(case.name, params, **case.kwargs)
 
 
 def _train(net, make_opt, steps=12):
@@ -68,11 +62,15 @@ def _train(net, make_opt, steps=12):
     return [p.data.copy() for p in net.parameters()], opt
 
 
-@pytest.mark.parametrize("name", sorted(OPTIMISERS))
+@pytest.mark.parametrize("case", OPTIMIZER_CASES, ids=lambda c: c.id)
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_flat_and_per_array_optimiser_paths_agree(name, dtype):
-    flat, opt_flat = _train(_net(dtype), OPTIMISERS[name])
-    per_array, opt_arrays = _train(_unflatten(_net(dtype)), OPTIMISERS[name])
+def test_flat_and_per_array_optimiser_paths_agree(case, dtype):
+    # Adam after clipping by norm: the two paths sum the norm in different orders, and a bias
+    # feeding batch norm (true gradient exactly 0) keeps only rounding noise, which Adam turns
+    # into full-size steps of either sign -- so that pairing is checked without batch norm
+    bn = not (case.name in ("adam", "adamw") and "clip_norm" in case.kwargs)
+    flat, opt_flat = _train(_net(dtype, batch_norm=bn), _optimizer(case))
+    per_array, opt_arrays = _train(_unflatten(_net(dtype, batch_norm=bn)), _optimizer(case))
     rtol = 1e-5 if dtype == "float32" else 1e-12
     for a, b in zip(flat, per_array, strict=True):
         np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol * 1e-2)
@@ -115,18 +113,18 @@ def test_kernels_refuse_mismatched_arrays():
         compiled.kernels.axpy(np.zeros(3, np.int64), np.zeros(3, np.int64), 1.0)
 
 
-@pytest.mark.parametrize("name", sorted(OPTIMISERS))
+@pytest.mark.parametrize("case", OPTIMIZER_CASES, ids=lambda c: c.id)
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_numpy_fallback_gives_the_same_training(monkeypatch, dtype, name):
+def test_numpy_fallback_gives_the_same_training(monkeypatch, dtype, case):
     """Compiled kernels (fused Adam/AdamW step, fused softmax cross-entropy) against NumPy.
 
     No batch norm here: a bias feeding batch norm has a true gradient of exactly 0, and Adam
     turns the rounding noise left in its place into full-size steps of either sign, so the two
     paths' different (equally right) roundings would send such biases different ways.
     """
-    with_kernels, _ = _train(_net(dtype, batch_norm=False), OPTIMISERS[name])
+    with_kernels, _ = _train(_net(dtype, batch_norm=False), _optimizer(case))
     monkeypatch.setattr(compiled, "kernels", None)
-    without, _ = _train(_net(dtype, batch_norm=False), OPTIMISERS[name])
+    without, _ = _train(_net(dtype, batch_norm=False), _optimizer(case))
     rtol = 1e-5 if dtype == "float32" else 1e-13
     for a, b in zip(with_kernels, without, strict=True):
         np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol * 1e-2)
@@ -184,7 +182,7 @@ def test_replacing_a_parameter_array_after_creating_the_optimiser_is_refused():
     # assigning before the optimiser exists is fine: the optimiser then works per array
     net = _net()
     net[0].W = np.ones_like(net[0].W)
-    _, opt = _train(net, OPTIMISERS["adam"], steps=2)
+    _, opt = _train(net, lambda ps: bp.Adam(ps, lr=1e-2), steps=2)
     assert not np.all(net[0].W == 1.0)
 
 

@@ -1,77 +1,32 @@
-"""Initialisers: their spread matches the published formulas and torch.nn.init's.
+"""Initialisers: their draws match torch.nn.init's, gains match calculate_gain, lookups, errors.
 
-Random draws of two libraries never coincide, so the comparisons are statistical: the empirical
-standard deviation / bound of a large matrix against the formula, and a two-sample
-Kolmogorov-Smirnov statistic between backprop's and torch's draws.
+The initialiser cases (``INIT_CASES`` in ``cases.py``) cover every registered initialiser;
+``test_contracts.py`` checks each one's mean and spread against its published formula. Random
+draws of two libraries never coincide, so the comparison with torch here is statistical: a
+two-sample Kolmogorov-Smirnov statistic between backprop's and torch's draws.
 """
 
 import math
 
 import numpy as np
 import pytest
+from cases import INIT_CASES
 
 import backprop as bp
 from backprop import init
-
-torch = pytest.importorskip("torch")
-torch.set_num_threads(1)
 
 SHAPE = (200, 1000)  # (n_out, n_in): fan_in = 1000, fan_out = 200, unequal so a swap shows
 FAN_IN, FAN_OUT = SHAPE[1], SHAPE[0]
 N = SHAPE[0] * SHAPE[1]
 
-tinit = torch.nn.init
-LEAKY = 0.2
-
-# name -> (backprop function, its kwargs, distribution, scale from the paper's formula,
-#          torch.nn.init call that should draw from the same distribution).
-# "scale" is the bound a of U(-a, a) or the standard deviation s of N(0, s^2).
-CASES = {
-    "xavier_uniform": (
-        init.xavier_uniform, {}, "uniform",
-        math.sqrt(6 / (FAN_IN + FAN_OUT)),
-        lambda t, g: tinit.xavier_uniform_(t, generator=g)),
-    "xavier_uniform_tanh": (
-        init.xavier_uniform, {"gain": init.gain("tanh")}, "uniform",
-        5 / 3 * math.sqrt(6 / (FAN_IN + FAN_OUT)),
-        lambda t, g: tinit.xavier_uniform_(t, gain=tinit.calculate_gain("tanh"), generator=g)),
-    "xavier_normal": (
-        init.xavier_normal, {}, "normal",
-        math.sqrt(2 / (FAN_IN + FAN_OUT)),
-        lambda t, g: tinit.xavier_normal_(t, generator=g)),
-    "he_uniform": (
-        init.he_uniform, {}, "uniform",
-        math.sqrt(6 / FAN_IN),
-        lambda t, g: tinit.kaiming_uniform_(t, nonlinearity="relu", generator=g)),
-    "he_uniform_leaky": (
-        init.he_uniform, {"gain": init.gain("leaky_relu", LEAKY)}, "uniform",
-        math.sqrt(6 / ((1 + LEAKY**2) * FAN_IN)),
-        lambda t, g: tinit.kaiming_uniform_(t, a=LEAKY, generator=g)),
-    "he_normal": (
-        init.he_normal, {}, "normal",
-        math.sqrt(2 / FAN_IN),
-        lambda t, g: tinit.kaiming_normal_(t, nonlinearity="relu", generator=g)),
-    "he_normal_leaky": (
-        init.he_normal, {"gain": init.gain("leaky_relu", LEAKY)}, "normal",
-        math.sqrt(2 / ((1 + LEAKY**2) * FAN_IN)),
-        lambda t, g: tinit.kaiming_normal_(t, a=LEAKY, generator=g)),
-    # nn.Linear's default weights: kaiming_uniform_ with a = sqrt(5), i.e. U(-1/sqrt(fan_in), .)
-    "uniform": (
-        init.uniform, {}, "uniform",
-        1 / math.sqrt(FAN_IN),
-        lambda t, g: tinit.kaiming_uniform_(t, a=math.sqrt(5), generator=g)),
-    "normal": (
-        init.normal, {"gain": 3.0}, "normal",
-        0.03,
-        lambda t, g: tinit.normal_(t, std=0.03, generator=g)),
-}
+TORCH_CASES = [c for c in INIT_CASES if c.torch_init is not None and c.dist != "zeros"]
 
 
-def torch_draw(case, seed=0):
+def torch_draw(torch, case, seed=0):
     t = torch.empty(SHAPE, dtype=torch.float64)
     g = torch.Generator().manual_seed(seed)
     with torch.no_grad():
-        CASES[case][4](t, g)
+        case.torch_init(torch.nn.init, t, g)
     return t.numpy()
 
 
@@ -99,33 +54,24 @@ def check_distribution(w, kind, scale):
         assert abs(inside - math.erf(1 / math.sqrt(2))) < 0.01
 
 
-@pytest.mark.parametrize("case", sorted(CASES))
-def test_empirical_spread_matches_formula(case):
-    fn, kwargs, kind, scale, _ = CASES[case]
-    w = fn(SHAPE, rng=1, **kwargs)
-    assert w.shape == SHAPE and w.dtype == np.float64
-    check_distribution(w, kind, scale)
-
-
-@pytest.mark.parametrize("case", sorted(CASES))
-def test_same_distribution_as_torch(case):
-    fn, kwargs, kind, scale, _ = CASES[case]
-    theirs = torch_draw(case)
-    check_distribution(theirs, kind, scale)  # the formula is torch's too
-    ours = fn(SHAPE, rng=2, **kwargs)
+@pytest.mark.parametrize("case", TORCH_CASES, ids=lambda c: c.id)
+def test_same_distribution_as_torch(case, torch):
+    theirs = torch_draw(torch, case)
+    check_distribution(theirs, case.dist, case.scale(FAN_IN, FAN_OUT))  # torch's formula too
+    ours = bp.INITIALIZERS[case.name](SHAPE, rng=2, **case.kwargs)
     # KS critical value at significance 1e-6 for two samples of N: c * sqrt(2 / N)
     critical = math.sqrt(-math.log(1e-6 / 2) / 2) * math.sqrt(2 / N)
     assert ks_statistic(ours, theirs) < critical
 
 
-def test_uniform_matches_nn_linear_default():
+def test_uniform_matches_nn_linear_default(torch):
     lin = torch.nn.Linear(FAN_IN, FAN_OUT, dtype=torch.float64)
     check_distribution(lin.weight.detach().numpy(), "uniform", 1 / math.sqrt(FAN_IN))
 
 
-def test_zeros():
+def test_zeros(torch):
     w = init.zeros(SHAPE, rng=0)
-    t = tinit.zeros_(torch.empty(SHAPE, dtype=torch.float64)).numpy()
+    t = torch.nn.init.zeros_(torch.empty(SHAPE, dtype=torch.float64)).numpy()
     np.testing.assert_array_equal(w, t)
     assert w.dtype == np.float64
 
@@ -142,9 +88,9 @@ def test_zeros():
     ("leaky_relu", {"negative_slope": 0.0}, ("relu",)),
     ("leaky_relu", {"negative_slope": 1}, ("linear",)),
 ])
-def test_gain_equals_torch_calculate_gain(name, kwargs, torch_args):
-    assert init.gain(name, **kwargs) == pytest.approx(tinit.calculate_gain(*torch_args),
-                                                      rel=1e-15)
+def test_gain_equals_torch_calculate_gain(name, kwargs, torch_args, torch):
+    assert init.gain(name, **kwargs) == pytest.approx(
+        torch.nn.init.calculate_gain(*torch_args), rel=1e-15)
 
 
 def test_he_defaults_to_the_relu_gain():
