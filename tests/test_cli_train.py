@@ -8,29 +8,23 @@ import numpy as np
 import pytest
 
 import backprop as bp
-from backprop import cli
 from backprop.data import find_mnist_dir
 
 
-def run(capsys, *argv):
-    code = cli.main(["train", *argv])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def test_no_arguments_trains_a_builtin_dataset_and_says_how_it_did(capsys):
-    code, out, err = run(capsys)
+def test_no_arguments_trains_a_builtin_dataset_and_says_how_it_did(run_cli):
+    code, out, err = run_cli("train")
     assert code == 0
     assert "spirals" in err and "epoch 60/60" in err
     accuracy = float(out.split("test accuracy ")[1].split("%")[0])
     assert accuracy > 90.0
 
 
-def test_json_result_save_and_reload(tmp_path, capsys):
+def test_json_result_save_and_reload(tmp_path, run_cli):
     model = tmp_path / "model.npz"
-    code, out, _ = run(capsys, "moons", "--hidden", "16", "--epochs", "20", "--json", "--quiet",
-                       "--save", str(model), "--optimizer", "nesterov", "--weight-decay", "1e-4",
-                       "--clip-norm", "5", "--schedule", "cosine", "--seed", "3")
+    code, out, _ = run_cli("train", "moons", "--hidden", "16", "--epochs", "20", "--json",
+                           "--quiet", "--save", str(model), "--optimizer", "nesterov",
+                           "--weight-decay", "1e-4", "--clip-norm", "5", "--schedule", "cosine",
+                           "--seed", "3")
     assert code == 0
     result = json.loads(out)
     assert result["epochs_run"] == 20 and result["test_accuracy"] > 0.8
@@ -46,25 +40,26 @@ def test_json_result_save_and_reload(tmp_path, capsys):
     assert acc == pytest.approx(result["test_accuracy"])
 
 
-def test_plot_and_checkpoint_resume(tmp_path, capsys):
+def test_plot_and_checkpoint_resume(tmp_path, run_cli, assert_png):
     png, ckpt = tmp_path / "curves.png", tmp_path / "ckpt.npz"
-    code, out, _ = run(capsys, "blobs", "--epochs", "4", "--quiet", "--plot", str(png),
-                       "--checkpoint", str(ckpt), "--batch-norm", "--dropout", "0.1")
+    code, out, _ = run_cli("train", "blobs", "--epochs", "4", "--quiet", "--plot", str(png),
+                           "--checkpoint", str(ckpt), "--batch-norm", "--dropout", "0.1")
     assert code == 0 and "curves written" in out
-    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    code, out, _ = run(capsys, "blobs", "--epochs", "6", "--quiet", "--resume", str(ckpt),
-                       "--batch-norm", "--dropout", "0.1", "--json")
+    assert_png(png)
+    code, out, _ = run_cli("train", "blobs", "--epochs", "6", "--quiet", "--resume", str(ckpt),
+                           "--batch-norm", "--dropout", "0.1", "--json")
     assert code == 0 and json.loads(out)["epochs_run"] == 6
 
 
-def test_csv_file_with_string_labels(tmp_path, capsys):
+def test_csv_file_with_string_labels(tmp_path, run_cli):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(120, 3))
     names = np.where(X[:, 0] + X[:, 1] > 0, "yes", "no")
     path = tmp_path / "data.csv"
     lines = ["a,b,c,label"] + [f"{r[0]},{r[1]},{r[2]},{n}" for r, n in zip(X, names, strict=True)]
     path.write_text("\n".join(lines))
-    code, out, _ = run(capsys, str(path), "--label-column", "label", "--epochs", "30", "--quiet")
+    code, out, _ = run_cli("train", str(path), "--label-column", "label", "--epochs", "30",
+                           "--quiet")
     assert code == 0
     assert float(out.split("test accuracy ")[1].split("%")[0]) > 80
 
@@ -80,40 +75,42 @@ def test_csv_file_with_string_labels(tmp_path, capsys):
     (["--optimizer", "rmsprop"], "invalid choice: 'rmsprop'"),
     (["--test-split", "1.5"], "--test-split must be in (0, 1), got 1.5"),
 ])
-def test_bad_input_is_one_line_and_nonzero(capsys, argv, needle):
-    code, out, err = run(capsys, *argv, "--quiet")
+def test_bad_input_is_one_line_and_nonzero(argv, needle, run_cli):
+    code, out, err = run_cli("train", *argv, "--quiet")
     assert code == 2
     assert err.count("\n") == 1 and err.startswith("backprop: error:")
     assert needle in err
     assert "Traceback" not in err
 
 
-def test_nan_in_data_file_is_refused(tmp_path, capsys):
+def test_nan_in_data_file_is_refused(tmp_path, run_cli):
     path = tmp_path / "bad.npz"
     X = np.ones((10, 2))
     X[3, 1] = np.nan
     np.savez(path, X=X, y=np.arange(10) % 2)
-    code, _, err = run(capsys, str(path), "--quiet")
+    code, _, err = run_cli("train", str(path), "--quiet")
     assert code == 2 and "non-finite" in err
 
 
 @pytest.mark.skipif(find_mnist_dir() is None, reason="MNIST not found (../shared/data/mnist)")
-def test_mnist_protocol_trains_quickly(capsys):
-    code, out, err = run(capsys, "mnist", "--hidden", "64", "--epochs", "2", "--json", "--quiet")
+def test_mnist_protocol_trains_quickly(run_cli):
+    code, out, err = run_cli("train", "mnist", "--hidden", "64", "--epochs", "2", "--json",
+                             "--quiet")
     assert code == 0
     result = json.loads(out)
     assert result["test_accuracy"] > 0.85
 
 
-def test_lab_command_is_wired(tmp_path, capsys):
-    code = cli.main(["lab", "optimizers", "--epochs", "3", "--out", str(tmp_path)])
-    out, err = capsys.readouterr()
+def test_lab_command_is_wired(tmp_path, run_cli, assert_png):
+    code, out, err = run_cli("lab", "optimizers", "--epochs", "3", "--out", tmp_path)
     assert code == 0, err
     assert "Adam" in out and "Nesterov" in out
-    pngs = sorted(p.name for p in tmp_path.iterdir())
-    assert pngs and all(n.endswith(".png") for n in pngs)
-    assert cli.main(["lab", "vanishing", "--depth", "3", "--no-plot"]) == 2
-    assert "depth" in capsys.readouterr().err
+    pngs = sorted(tmp_path.iterdir())
+    assert pngs and all(p.suffix == ".png" for p in pngs)
+    for png in pngs:
+        assert_png(png)
+    code, _, err = run_cli("lab", "vanishing", "--depth", "3", "--no-plot")
+    assert code == 2 and "depth" in err
 
 
 def test_written_files_get_ordinary_permissions(tmp_path):

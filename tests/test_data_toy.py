@@ -2,23 +2,14 @@
 
 import numpy as np
 import pytest
+from cases import DATASET_CASES
 
 import backprop as bp
 from backprop.data.toy import DATASETS, blobs, circles, moons, register_dataset, spirals, xor
 from backprop.registry import Registry
 
-# name -> (kwargs, number of classes)
-CASES = {
-    "xor": ({}, 2),
-    "spirals": ({"n_classes": 3}, 3),
-    "moons": ({}, 2),
-    "circles": ({}, 2),
-    "blobs": ({"n_classes": 4}, 4),
-}
-
-
-def test_registry_covers_every_generator():
-    assert set(DATASETS) == set(CASES)
+# the dataset cases (cases.py): every registered generator, its arguments and classes
+CASES = {c.id: c for c in DATASET_CASES}
 
 
 def test_datasets_is_a_registry_in_registration_order():
@@ -69,9 +60,10 @@ def test_register_dataset_refuses_taken_names_unless_replace():
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_shapes_dtypes_and_balance(name):
-    kwargs, k = CASES[name]
-    X, y = DATASETS[name](n=101, rng=0, **kwargs)
-    assert X.shape == (101, 2) and X.dtype == np.float64
+    case = CASES[name]
+    k = case.n_classes
+    X, y = DATASETS[case.name](n=101, rng=0, **case.kwargs)
+    assert X.shape == (101, case.n_features) and X.dtype == np.float64
     assert y.shape == (101,) and y.dtype == np.int64
     counts = np.bincount(y, minlength=k)
     assert counts.size == k and counts.max() - counts.min() <= 1
@@ -82,11 +74,11 @@ def test_shapes_dtypes_and_balance(name):
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_seed_determinism(name):
-    kwargs, _ = CASES[name]
-    fn = DATASETS[name]
-    a = fn(n=50, rng=7, **kwargs)
-    b = fn(n=50, rng=np.random.default_rng(7), **kwargs)
-    c = fn(n=50, rng=8, **kwargs)
+    case = CASES[name]
+    fn = DATASETS[case.name]
+    a = fn(n=50, rng=7, **case.kwargs)
+    b = fn(n=50, rng=np.random.default_rng(7), **case.kwargs)
+    c = fn(n=50, rng=8, **case.kwargs)
     np.testing.assert_array_equal(a[0], b[0])
     np.testing.assert_array_equal(a[1], b[1])
     assert not np.array_equal(a[0], c[0])
@@ -94,7 +86,7 @@ def test_seed_determinism(name):
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_bad_arguments_name_the_value(name):
-    fn = DATASETS[name]
+    fn = DATASETS[CASES[name].name]
     with pytest.raises(ValueError, match="n must be >= 1, got 0"):
         fn(n=0, rng=0)
     with pytest.raises(ValueError, match="noise must be >= 0, got -0.5"):
