@@ -130,7 +130,11 @@ def _find_cycle(graph: dict[str, dict[str, int]]) -> list[str] | None:
 
 
 def _spell(cycle: list[str], graph: dict[str, dict[str, int]]) -> str:
-    steps = [f"{a} (line {graph[a][b]}) -> {b}" for a, b in zip(cycle, cycle[1:], strict=False)]
+    """``a -> b  (src/backprop/a.py:12)`` per edge of the cycle."""
+    steps = []
+    for a, b in zip(cycle, cycle[1:], strict=False):
+        where = MODULES[a][0].relative_to(ROOT)
+        steps.append(f"{a} -> {b}  ({where}:{graph[a][b]})")
     return "import cycle:\n  " + "\n  ".join(steps)
 
 
