@@ -135,10 +135,8 @@ def test_explanation_as_html(lang):
     assert ScaledSoftsign.words[lang] in page and "<math" in page
 
 
-@pytest.mark.xfail(strict=True, reason="library: Activation.notation() puts the registry name "
-                   "into \\operatorname{...} unescaped, so the '_' of scaled_softsign makes "
-                   "a subscript in the Markdown's LaTeX and the HTML's MathML")
 def test_default_notation_escapes_the_name_in_tex():
+    """An underscore in a name must not become a subscript in the LaTeX (and the MathML)."""
     tex, text = ScaledSoftsign().notation().g
     assert NAME in text
     assert "_" not in tex.replace(r"\_", "")

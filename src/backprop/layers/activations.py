@@ -429,6 +429,12 @@ class Softplus(Activation):
             derivative=(r"\operatorname{softplus}'(z) = \sigma(\beta z)",
                         "softplus'(z) = σ(βz)"))
 
+    @property
+    def kinks(self) -> tuple[float, ...]:  # type: ignore[override]
+        """Where it switches to the identity: there g jumps by log1p(e^-threshold)/beta (as in
+        PyTorch), so a finite difference across this point is not a derivative."""
+        return (self.threshold / self.beta,)
+
     def get_config(self) -> dict[str, Any]:
         return {"beta": self.beta, "threshold": self.threshold}
 

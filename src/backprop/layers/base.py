@@ -211,9 +211,10 @@ class Activation(Layer):
     def notation(self) -> Notation:
         """How the explanation writes :math:`g` and :math:`g'` (by default, by name)."""
         name = self.name or type(self).__name__
+        tex = name.replace("_", r"\_")  # an underscore would start a subscript
         return Notation(
-            g=(r"\operatorname{" + name + "}(<z>)", f"{name}(<z>)"),
-            slope=(r"\operatorname{" + name + "}'(<z>)", f"{name}'(<z>)"),
+            g=(r"\operatorname{" + tex + "}(<z>)", f"{name}(<z>)"),
+            slope=(r"\operatorname{" + tex + "}'(<z>)", f"{name}'(<z>)"),
         )
 
     def saturated(self, a: np.ndarray) -> np.ndarray | None:
