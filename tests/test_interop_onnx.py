@@ -227,8 +227,9 @@ def test_missing_onnx_gives_the_pip_command(monkeypatch):
 
 
 def test_import_backprop_imports_neither_onnx_nor_torch():
-    code = ("import sys, backprop as bp, backprop.interop; bp.to_onnx; "
-            "print(sorted(m for m in ('torch', 'onnx', 'onnxruntime') if m in sys.modules))")
+    code = ("import sys, backprop as bp, backprop.interop; bp.to_onnx; bp.to_torch; "
+            "bp.from_torch; print(sorted(m for m in ('torch', 'onnx', 'onnxruntime') "
+            "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "[]"

@@ -9,6 +9,7 @@ from types import ModuleType
 PACKAGES = {
     "onnx": ("onnx", "onnx"),
     "onnxruntime": ("onnxruntime", "onnx"),
+    "torch": ("torch==2.13.0", "torch"),
 }
 
 
@@ -18,7 +19,7 @@ def require(module: str, purpose: str) -> ModuleType:
     Parameters
     ----------
     module : str
-        ``"onnx"`` or ``"onnxruntime"``.
+        ``"onnx"``, ``"onnxruntime"`` or ``"torch"``.
     purpose : str
         What needs it, for the message (``"bp.to_onnx"``).
     """
@@ -30,3 +31,10 @@ def require(module: str, purpose: str) -> ModuleType:
                           f"installed; install it with: pip install 'backprop[{extra}]' "
                           f"(or: pip install '{dist}')") from exc
 
+
+def torch_dtype(torch: ModuleType, dtype: object) -> object:
+    """The torch dtype of a NumPy float32/float64 dtype."""
+    import numpy as np
+
+    return {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torch.float64}[
+        np.dtype(dtype)]

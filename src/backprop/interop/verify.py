@@ -119,3 +119,16 @@ def verify_onnx(net: Any, path: str | os.PathLike, *, n: int = 1000,
     X = random_inputs(net, n, seed=seed)
     return compare(onnxruntime_outputs(path, X), library_outputs(net, X), X.dtype)
 
+
+def verify_torch(net: Any, path: str | os.PathLike, *, n: int = 1000,
+                 seed: int = 0) -> Comparison:
+    """Load the torch file ``path`` back (:func:`~backprop.interop.torch_files.load_torch`) and
+    compare it, in evaluation mode, with ``net`` on ``n`` random inputs."""
+    from . import torch_files
+
+    torch = require("torch", "verifying a torch export")
+    module = torch_files.load_torch(path).eval()
+    X = random_inputs(net, n, seed=seed)
+    with torch.no_grad():
+        out = module(torch.from_numpy(X)).numpy()
+    return compare(out, library_outputs(net, X), X.dtype)
