@@ -12,7 +12,8 @@ Modules, each named after its job (none is named like a package it imports):
   plus its architecture as JSON, loaded without pickle risk;
 * :mod:`~backprop.interop.optim_state` -- :func:`optimizer_to_torch`,
   :func:`optimizer_from_torch`;
-* :mod:`~backprop.interop.verify` -- the measure and the tolerances an export is checked with.
+* :mod:`~backprop.interop.verify` -- the tolerances and the measured differences that
+  ``backprop export --verify`` prints.
 """
 
 from .onnx_export import onnx_model, to_onnx

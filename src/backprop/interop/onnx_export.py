@@ -415,7 +415,7 @@ def to_onnx(net: Sequential, path: str | os.PathLike) -> Path:
     The graph's dtype is the network's; see the module docstring for each layer's translation.
     ONNX Runtime reproduces the library's outputs to 1e-6 (float32) and 1e-12 (float64)
     (``tests/test_interop_onnx.py``; :func:`~backprop.interop.verify_onnx` measures it for a
-    network and a file).
+    network and a file, ``backprop export --verify`` for a saved model).
 
     Parameters
     ----------
