@@ -45,9 +45,10 @@ from torch.nn.parallel import DistributedDataParallel
 import backprop as bp
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--world-size", type=int, default=2, help="workers to spawn (default 2)")
+    p.add_argument("--world-size", type=int, default=2,
+                   help="workers to spawn (default 2; under torchrun, torchrun's count)")
     p.add_argument("--batch", type=int, default=64, help="rows per step, all workers together")
     p.add_argument("--steps", type=int, default=5, help="SGD steps (default 5)")
     p.add_argument("--lr", type=float, default=0.1)
@@ -59,12 +60,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--compare", action="store_true",
                    help="train the same steps in one process with backprop and print the "
                         "largest difference of the parameters (JSON)")
-    args = p.parse_args(argv)
-    if args.batch % args.world_size:
-        p.error(f"--batch {args.batch} must be divisible by --world-size {args.world_size}: "
-                f"DDP averages the workers' gradients, which equals the full-batch mean only "
-                f"for equal shares")
-    return args
+    return p
 
 
 def make_problem(args: argparse.Namespace) -> tuple[bp.Sequential, np.ndarray, np.ndarray]:
@@ -143,9 +139,17 @@ def free_port() -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    if "RANK" in os.environ and "WORLD_SIZE" in os.environ:  # launched by torchrun
-        rank, world_size = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
+    p = parser()
+    args = p.parse_args(argv)
+    under_torchrun = "RANK" in os.environ and "WORLD_SIZE" in os.environ
+    if under_torchrun:
+        args.world_size = int(os.environ["WORLD_SIZE"])
+    if args.batch % args.world_size:
+        p.error(f"--batch {args.batch} must be divisible by the number of workers "
+                f"{args.world_size}: DDP averages the workers' gradients, which equals the "
+                f"full-batch mean only for equal shares")
+    if under_torchrun:
+        rank, world_size = int(os.environ["RANK"]), args.world_size
         worker(rank, world_size, args)
         if rank == 0 and args.compare:
             print(json.dumps(compare(args, world_size)))
