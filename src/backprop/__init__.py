@@ -93,6 +93,9 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "evaluate": ("training.evaluation", "evaluate"), "fit": ("training.loop", "fit"),
     "predict": ("training.evaluation", "predict"),
     "predict_proba": ("training.evaluation", "predict_proba"),
+    # interoperability: torch / onnx are imported only when these are called
+    "interop": ("interop", None), "to_onnx": ("interop.onnx_export", "to_onnx"),
+    "to_torch": ("interop.pytorch", "to_torch"), "from_torch": ("interop.pytorch", "from_torch"),
 }
 
 
@@ -136,4 +139,6 @@ __all__ = [
     # checking and explaining
     "GradcheckReport", "gradcheck", "init", "numerical_gradient",
     "LayerTrace", "Spec", "SpecError", "Trace", "load_spec", "spec_to_dict", "trace",
+    # interoperability (loaded on first use; onnx / torch only when called)
+    "interop", "to_onnx", "to_torch", "from_torch",
 ]

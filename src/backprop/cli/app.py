@@ -4,8 +4,9 @@ Each subcommand is one :class:`Command` in :data:`COMMANDS`: a name, a one-line 
 that adds its arguments and a function that runs it and returns the exit status. Adding a
 subcommand is one module (``add_arguments``, ``run``, ``HELP``) and one entry here.
 
-Exit status: 0 success, 1 a check that ran and failed (``gradcheck``), 2 bad input. Bad input is
-reported as one line on stderr, ``backprop: error: <message>``, never as a traceback.
+Exit status: 0 success, 1 a check that ran and failed (``gradcheck``, ``export --verify``),
+2 bad input. Bad input is reported as one line on stderr, ``backprop: error: <message>``, never
+as a traceback.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from types import ModuleType
 from typing import NoReturn
 
 from .._version import __version__
-from . import example, gradcheck, lab, report, train
+from . import example, export, gradcheck, lab, report, train
 from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, PROG, UsageError
 
 __all__ = ["COMMANDS", "Command", "EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "build_parser",
@@ -52,6 +53,7 @@ COMMANDS: tuple[Command, ...] = (
     Command.of("train", train),
     Command.of("lab", lab),
     Command.of("report", report),
+    Command.of("export", export),
 )
 
 

@@ -1,0 +1,99 @@
+"""``backprop export``: a saved model as ONNX or as a PyTorch state dict, optionally verified.
+
+Every input is checked before any work (one line on stderr, exit 2): the output must differ from
+the model file and its folder must exist and be writable, the model must be a backprop model
+file, every layer must have a translation, and the optional packages must be installed.
+``--verify`` runs the exported file (ONNX Runtime, or torch after loading it back) and the
+library on the same random inputs and prints the measured differences; exit 1 when they exceed
+the tolerance (:mod:`backprop.interop.verify`), 0 otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from .common import EXIT_FAILED, EXIT_OK, emit
+
+HELP = "export a saved model to ONNX or PyTorch, and check the export's outputs (--verify)"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("model", metavar="MODEL",
+                   help="a model saved by bp.save or 'backprop train --save' (.npz)")
+    p.add_argument("--to", choices=("onnx", "torch"), required=True,
+                   help="onnx: one .onnx file (opset 17); torch: a state dict (FILE, loadable "
+                        "with torch.load(weights_only=True)) and its architecture (FILE.json)")
+    p.add_argument("--output", metavar="FILE", required=True, help="where to write the export")
+    p.add_argument("--verify", action="store_true",
+                   help="run the export and the library on random inputs and compare; exit 1 "
+                        "when they differ by more than 1e-6 (float32) / 1e-12 (float64)")
+    p.add_argument("--samples", type=int, default=1000, metavar="N",
+                   help="number of random inputs for --verify (default: 1000)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random inputs (default: 0)")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    if a.resolve() == b.resolve():
+        return True
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _check_output(model: Path, output: Path) -> None:
+    if _same_file(model, output):
+        raise ValueError(f"the output {str(output)!r} is the model file itself; choose another "
+                         f"--output")
+    folder = output.parent if str(output.parent) else Path(".")
+    if output.is_dir():
+        raise ValueError(f"the output {str(output)!r} is a folder; give a file name")
+    if not folder.is_dir():
+        raise ValueError(f"cannot write {str(output)!r}: the folder {str(folder)!r} does not "
+                         f"exist")
+    if not os.access(folder, os.W_OK) or (output.exists() and not os.access(output, os.W_OK)):
+        raise ValueError(f"cannot write {str(output)!r}: permission denied")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..interop import _optional, onnx_export, pytorch, torch_files, verify
+    from ..models import load
+
+    model, output = Path(args.model), Path(args.output)
+    outputs = [output] + ([torch_files.architecture_path(output)] if args.to == "torch" else [])
+    for out in outputs:
+        _check_output(model, out)
+    if args.samples < 1:
+        raise ValueError(f"--samples must be at least 1, got {args.samples}")
+    if not model.is_file():
+        raise ValueError(f"no such model file: {str(model)!r}")
+    net = load(model)  # a file that is not a model: ModelFileError (ValueError), exit 2
+    if args.to == "onnx":
+        onnx_export.check_exportable(net)
+        _optional.require("onnx", "backprop export --to onnx")
+        if args.verify:
+            _optional.require("onnxruntime", "backprop export --to onnx --verify")
+    else:
+        pytorch.check_convertible(net)
+        _optional.require("torch", "backprop export --to torch")
+    if args.verify and net.input_width is None:
+        raise ValueError("--verify needs the model's input width, and this model has no layer "
+                         "that fixes it")
+
+    dtype = onnx_export.network_dtype(net).name
+    if args.to == "onnx":
+        onnx_export.to_onnx(net, output)
+        emit(f"exported {model} to {output} (ONNX opset {onnx_export.OPSET}, {dtype})", None)
+    else:
+        _, json_path = torch_files.save_torch(net, output)
+        emit(f"exported {model} to {output} (torch state dict, {dtype}) and {json_path} "
+             f"(architecture)", None)
+    if not args.verify:
+        return EXIT_OK
+    check = verify.verify_onnx if args.to == "onnx" else verify.verify_torch
+    result = check(net, output, n=args.samples, seed=args.seed)
+    runtime = "ONNX Runtime" if args.to == "onnx" else "torch"
+    emit(f"verify ({runtime} vs backprop): {result}", None)
+    return EXIT_OK if result.ok else EXIT_FAILED
