@@ -238,7 +238,7 @@ def erf(x: Any) -> np.ndarray:
     ``math.erf`` in float64, see ``tests/test_layers.py``)."""
     x = np.asarray(x, dtype=np.float64)
     y = np.abs(x)
-    out = np.empty_like(x)
+    out = np.array(x, copy=True)  # NaN stays NaN (no branch below claims it)
     small = y <= 0.46875
     if np.any(small):
         ys = y[small]
@@ -251,7 +251,8 @@ def erf(x: Any) -> np.ndarray:
         r = np.floor(ym * 16.0) / 16.0
         erfc = np.exp(-r * r) * np.exp(-(ym - r) * (ym + r)) * erfc
         out[mid] = np.copysign(1.0 - erfc, x[mid])
-    large = y > 4.0
+    large = (y > 4.0) & np.isfinite(y)
+    out[np.isinf(x)] = np.sign(x[np.isinf(x)])  # erf(±inf) = ±1
     if np.any(large):
         yl = y[large]
         inv = 1.0 / (yl * yl)
