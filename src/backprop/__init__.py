@@ -57,10 +57,15 @@ from .optim import (
     Adam,
     AdamW,
     CosineAnnealingLR,
+    CosineAnnealingWarmRestarts,
     ExponentialLR,
+    LambdaLR,
+    LinearLR,
+    MultiStepLR,
     OneCycleLR,
     Optimizer,
     ReduceLROnPlateau,
+    SequentialLR,
     StepLR,
     clip_grad_norm,
     clip_grad_value,
@@ -121,6 +126,7 @@ __all__ = [
     # optimisers and schedules
     "SGD", "Adam", "AdamW", "Optimizer", "clip_grad_norm", "clip_grad_value", "optim",
     "CosineAnnealingLR", "ExponentialLR", "OneCycleLR", "ReduceLROnPlateau", "StepLR",
+    "CosineAnnealingWarmRestarts", "LambdaLR", "LinearLR", "MultiStepLR", "SequentialLR",
     # registries: one per kind, and the call that adds to each
     "INITIALIZERS", "LAYERS", "LOSSES", "OPTIMIZERS", "SCHEDULES", "register_activation",
     "register_initializer", "register_layer", "register_loss", "register_optimizer",

@@ -86,7 +86,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="apply weight decay to biases and batch-norm parameters too")
     p.add_argument("--clip-norm", type=float, default=None)
     p.add_argument("--clip-value", type=float, default=None)
-    p.add_argument("--schedule", choices=["none", *SCHEDULES.names()], default=None,
+    # schedules built from Python objects (LambdaLR's callable, SequentialLR's schedules) say
+    # command_line = False and are left out
+    typed = [name for name, cls in SCHEDULES.items() if cls.command_line]
+    p.add_argument("--schedule", choices=["none", *typed], default=None,
                    help="learning-rate schedule (default none)")
     p.add_argument("--step-size", type=int, default=10, help="StepLR period in epochs")
     p.add_argument("--gamma", type=float, default=0.5, help="decay factor (step/exponential)")

@@ -20,10 +20,15 @@ from .optimizers import (
 from .schedules import (
     SCHEDULES,
     CosineAnnealingLR,
+    CosineAnnealingWarmRestarts,
     ExponentialLR,
+    LambdaLR,
+    LinearLR,
     LRScheduler,
+    MultiStepLR,
     OneCycleLR,
     ReduceLROnPlateau,
+    SequentialLR,
     StepLR,
     make_schedule,
     register_schedule,
@@ -39,8 +44,9 @@ from .transforms import (
 
 __all__ = [
     "OPTIMIZERS", "SCHEDULES", "SGD", "Adam", "AdamW", "AddDecayedWeights", "ClipByGlobalNorm",
-    "ClipByValue", "CosineAnnealingLR", "ExponentialLR", "LRScheduler", "Momentum", "OneCycleLR",
-    "Optimizer", "ReduceLROnPlateau", "ScaleByAdam", "StepLR", "Transform", "clip_grad_norm",
-    "clip_grad_value", "make_optimizer", "make_schedule", "register_optimizer",
+    "ClipByValue", "CosineAnnealingLR", "CosineAnnealingWarmRestarts", "ExponentialLR",
+    "LRScheduler", "LambdaLR", "LinearLR", "Momentum", "MultiStepLR", "OneCycleLR",
+    "Optimizer", "ReduceLROnPlateau", "ScaleByAdam", "SequentialLR", "StepLR", "Transform",
+    "clip_grad_norm", "clip_grad_value", "make_optimizer", "make_schedule", "register_optimizer",
     "register_schedule", "transforms",
 ]

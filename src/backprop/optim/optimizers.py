@@ -156,6 +156,12 @@ class Optimizer:
     transforms : list of Transform
     n_steps : int
         Number of :meth:`step` calls.
+    initial_lr : float or None
+        The rate the first schedule attached to this optimiser started from (PyTorch's
+        ``param_group["initial_lr"]``): every later schedule on the same optimiser takes it as
+        its ``base_lr``, and :class:`~backprop.optim.SequentialLR` resets the rate to it. None
+        until a schedule is attached; not part of :meth:`state_dict` (a schedule saves its own
+        ``base_lr``).
     """
 
     def __init__(self, params: Iterable[Parameter], lr: float,
@@ -188,6 +194,7 @@ class Optimizer:
         for t in self.transforms:
             t.init(arrays, layout)
         self.n_steps = 0
+        self.initial_lr: float | None = None
         self._fused = self._fused_plan()
 
     # --- building -------------------------------------------------------------------------
