@@ -77,7 +77,7 @@ def test_csv_file_with_string_labels(tmp_path, capsys):
     (["--epochs", "0"], "epochs must be >= 1, got 0"),
     (["--hidden", "10,abc"], "--hidden takes comma-separated widths"),
     (["missing.csv"], "missing.csv"),
-    (["--optimizer", "rmsprop"], "invalid choice: 'rmsprop'"),
+    (["--optimizer", "adagrad"], "invalid choice: 'adagrad'"),
     (["--test-split", "1.5"], "--test-split must be in (0, 1), got 1.5"),
 ])
 def test_bad_input_is_one_line_and_nonzero(capsys, argv, needle):

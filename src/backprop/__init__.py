@@ -62,9 +62,11 @@ from .optim import (
     LambdaLR,
     LinearLR,
     MultiStepLR,
+    NAdam,
     OneCycleLR,
     Optimizer,
     ReduceLROnPlateau,
+    RMSprop,
     SequentialLR,
     StepLR,
     clip_grad_norm,
@@ -125,6 +127,7 @@ __all__ = [
     "BinaryCrossEntropy", "Loss", "SoftmaxCrossEntropy", "SquaredError",
     # optimisers and schedules
     "SGD", "Adam", "AdamW", "Optimizer", "clip_grad_norm", "clip_grad_value", "optim",
+    "NAdam", "RMSprop",
     "CosineAnnealingLR", "ExponentialLR", "OneCycleLR", "ReduceLROnPlateau", "StepLR",
     "CosineAnnealingWarmRestarts", "LambdaLR", "LinearLR", "MultiStepLR", "SequentialLR",
     # registries: one per kind, and the call that adds to each
