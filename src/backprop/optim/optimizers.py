@@ -47,7 +47,14 @@ from typing import Any
 import numpy as np
 
 from .. import compiled
-from .._checks import Alias, check_bool, check_non_negative, check_positive, check_range
+from .._checks import (
+    Alias,
+    check_bool,
+    check_non_negative,
+    check_norm_type,
+    check_positive,
+    check_range,
+)
 from ..parameters import Parameter, contiguous_run
 from ..registry import Registry
 from .transforms import (
@@ -127,12 +134,15 @@ def resolve_decay_mask(params: Sequence[Parameter], decay_mask: DecayMask) -> li
     return [bool(m) for m in mask]
 
 
-def _clipping(clip_norm: float | None, clip_value: float | None) -> list[Transform]:
+def _clipping(clip_norm: float | None, clip_value: float | None,
+              clip_norm_type: float = 2.0) -> list[Transform]:
     chain: list[Transform] = []
     if clip_value is not None:
         chain.append(ClipByValue(clip_value))
     if clip_norm is not None:
-        chain.append(ClipByGlobalNorm(clip_norm))
+        chain.append(ClipByGlobalNorm(clip_norm, clip_norm_type))
+    elif check_norm_type("clip_norm_type", clip_norm_type) != 2.0:
+        raise ValueError(f"clip_norm_type={clip_norm_type!r} has no effect without clip_norm")
     return chain
 
 
@@ -434,6 +444,9 @@ class SGD(Optimizer):
     clip_norm, clip_value : float or None, keyword-only
         Clip the gradient by global norm / by value before anything else (see
         :func:`~backprop.optim.clip_grad_norm`, :func:`~backprop.optim.clip_grad_value`).
+    clip_norm_type : float, default 2, keyword-only
+        The order of the norm ``clip_norm`` bounds (:math:`p > 0` or ``inf``), as
+        ``clip_grad_norm_``'s ``norm_type``.
 
     Examples
     --------
@@ -448,11 +461,11 @@ class SGD(Optimizer):
     def __init__(self, params: Iterable[Parameter], lr: float, momentum: float = 0.0,
                  dampening: float = 0.0, nesterov: bool = False, weight_decay: float = 0.0, *,
                  decay_mask: DecayMask = None, clip_norm: float | None = None,
-                 clip_value: float | None = None):
+                 clip_value: float | None = None, clip_norm_type: float = 2.0):
         params = as_parameter_list(params)
         self._momentum = Momentum(momentum, dampening, nesterov)
         self._decay = AddDecayedWeights(weight_decay, resolve_decay_mask(params, decay_mask))
-        chain = _clipping(clip_norm, clip_value) + [self._decay, self._momentum]
+        chain = _clipping(clip_norm, clip_value, clip_norm_type) + [self._decay, self._momentum]
         super().__init__(params, lr, chain)
 
     momentum = Alias("_momentum", "momentum",
@@ -490,7 +503,7 @@ class Adam(Optimizer):
         L2 coefficient :math:`\lambda \ge 0`.
     amsgrad : bool, default False
         Divide by the largest second moment so far (fixed at construction).
-    decay_mask, clip_norm, clip_value : keyword-only
+    decay_mask, clip_norm, clip_value, clip_norm_type : keyword-only
         As in :class:`SGD`.
     """
 
@@ -500,7 +513,7 @@ class Adam(Optimizer):
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0, amsgrad: bool = False, *,
                  decay_mask: DecayMask = None, clip_norm: float | None = None,
-                 clip_value: float | None = None):
+                 clip_value: float | None = None, clip_norm_type: float = 2.0):
         params = as_parameter_list(params)
         b1, b2 = _as_betas(betas)
         self._adam = ScaleByAdam(b1, b2, eps, amsgrad)
@@ -509,7 +522,7 @@ class Adam(Optimizer):
             core = [self._adam, self._decay]
         else:
             core = [self._decay, self._adam]
-        super().__init__(params, lr, _clipping(clip_norm, clip_value) + core)
+        super().__init__(params, lr, _clipping(clip_norm, clip_value, clip_norm_type) + core)
 
     @property
     def betas(self) -> tuple[float, float]:
@@ -552,7 +565,7 @@ class AdamW(Adam):
         :math:`\lambda \ge 0` (PyTorch's default is not zero here).
     amsgrad : bool, default False
         As in :class:`Adam`.
-    decay_mask, clip_norm, clip_value : keyword-only
+    decay_mask, clip_norm, clip_value, clip_norm_type : keyword-only
         As in :class:`SGD`.
     """
 
@@ -562,9 +575,10 @@ class AdamW(Adam):
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 1e-2, amsgrad: bool = False, *,
                  decay_mask: DecayMask = None, clip_norm: float | None = None,
-                 clip_value: float | None = None):
+                 clip_value: float | None = None, clip_norm_type: float = 2.0):
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad, decay_mask=decay_mask,
-                         clip_norm=clip_norm, clip_value=clip_value)
+                         clip_norm=clip_norm, clip_value=clip_value,
+                         clip_norm_type=clip_norm_type)
 
 
 class RMSprop(Optimizer):
@@ -608,19 +622,21 @@ class RMSprop(Optimizer):
     centered : bool, default False
         Normalise by the estimated variance instead of the second moment (fixed at
         construction).
-    decay_mask, clip_norm, clip_value : keyword-only
+    decay_mask, clip_norm, clip_value, clip_norm_type : keyword-only
         As in :class:`SGD`.
     """
 
     def __init__(self, params: Iterable[Parameter], lr: float = 1e-2, alpha: float = 0.99,
                  eps: float = 1e-8, weight_decay: float = 0.0, momentum: float = 0.0,
                  centered: bool = False, *, decay_mask: DecayMask = None,
-                 clip_norm: float | None = None, clip_value: float | None = None):
+                 clip_norm: float | None = None, clip_value: float | None = None,
+                 clip_norm_type: float = 2.0):
         params = as_parameter_list(params)
         self._rms = ScaleByRMS(alpha, eps, centered)
         self._momentum = Momentum(momentum)
         self._decay = AddDecayedWeights(weight_decay, resolve_decay_mask(params, decay_mask))
-        chain = _clipping(clip_norm, clip_value) + [self._decay, self._rms, self._momentum]
+        chain = (_clipping(clip_norm, clip_value, clip_norm_type)
+                 + [self._decay, self._rms, self._momentum])
         super().__init__(params, lr, chain)
 
     alpha = Alias("_rms", "alpha")
@@ -668,7 +684,7 @@ class NAdam(Optimizer):
         :math:`\psi \ge 0` of the momentum schedule.
     decoupled_weight_decay : bool, default False
         Decay as AdamW does instead of L2 (fixed at construction).
-    decay_mask, clip_norm, clip_value : keyword-only
+    decay_mask, clip_norm, clip_value, clip_norm_type : keyword-only
         As in :class:`SGD`.
     """
 
@@ -676,7 +692,8 @@ class NAdam(Optimizer):
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0, momentum_decay: float = 4e-3,
                  decoupled_weight_decay: bool = False, *, decay_mask: DecayMask = None,
-                 clip_norm: float | None = None, clip_value: float | None = None):
+                 clip_norm: float | None = None, clip_value: float | None = None,
+                 clip_norm_type: float = 2.0):
         params = as_parameter_list(params)
         b1, b2 = _as_betas(betas)
         self._decoupled = check_bool("decoupled_weight_decay", decoupled_weight_decay)
@@ -684,7 +701,7 @@ class NAdam(Optimizer):
         self._decay = AddDecayedWeights(weight_decay, resolve_decay_mask(params, decay_mask))
         core = ([self._nadam, self._decay] if self._decoupled
                 else [self._decay, self._nadam])
-        super().__init__(params, lr, _clipping(clip_norm, clip_value) + core)
+        super().__init__(params, lr, _clipping(clip_norm, clip_value, clip_norm_type) + core)
 
     @property
     def betas(self) -> tuple[float, float]:

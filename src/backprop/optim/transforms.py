@@ -56,52 +56,92 @@ from typing import Any
 import numpy as np
 
 from .. import compiled
-from .._checks import Hyper, check_bool, check_non_negative, check_positive, check_range
+from .._checks import (
+    Hyper,
+    check_bool,
+    check_non_negative,
+    check_norm_type,
+    check_positive,
+    check_range,
+)
 from ..parameters import FlatLayout
 
 #: state dictionaries hold JSON-able scalars plus a name -> ndarray dictionary under this key
 ARRAYS = "arrays"
 
 
-def global_norm(arrays: Sequence[np.ndarray]) -> float:
-    r"""Euclidean norm of all arrays seen as one long vector.
+def global_norm(arrays: Sequence[np.ndarray], norm_type: float = 2.0) -> float:
+    r"""The p-norm of all arrays seen as one long vector.
 
-    .. math:: \|u\| = \sqrt{\textstyle\sum_i \sum_k u_{i,k}^2}
+    .. math::
+        \|u\|_p = \Bigl(\textstyle\sum_i \|u_i\|_p^{\,p}\Bigr)^{1/p}
+                 = \Bigl(\textstyle\sum_i \sum_k |u_{i,k}|^p\Bigr)^{1/p}, \qquad
+        \|u\|_\infty = \max_{i,k} |u_{i,k}|
+
+    For :math:`p = 2` (the default) one sum of squares over everything; for any other order the
+    norm of the per-array norms, as ``torch.nn.utils.get_total_norm`` computes it.
 
     Parameters
     ----------
     arrays : sequence of ndarray (any shapes)
+    norm_type : float, default 2
+        The order :math:`p > 0`, or ``inf``.
 
     Returns
     -------
     float
         The norm (``0.0`` for an empty sequence).
     """
-    total = 0.0
-    for a in arrays:
-        flat = a.ravel()  # a view for contiguous arrays: no copy
-        total += float(np.dot(flat, flat))
-    return math.sqrt(total)
+    if norm_type == 2.0:
+        total = 0.0
+        for a in arrays:
+            flat = a.ravel()  # a view for contiguous arrays: no copy
+            total += float(np.dot(flat, flat))
+        return math.sqrt(total)
+    norms = np.array([_vector_norm(a.ravel(), norm_type) for a in arrays], dtype=np.float64)
+    return _vector_norm(norms, norm_type)
 
 
-def clip_arrays_by_norm(arrays: Sequence[np.ndarray], max_norm: float) -> float:
-    r"""Rescale ``arrays`` in place so their global norm is at most ``max_norm``.
+def _vector_norm(x: np.ndarray, p: float) -> float:
+    r""":math:`\|x\|_p` of one vector (torch's ``linalg.vector_norm``); 0 for an empty one."""
+    if x.size == 0:
+        return 0.0
+    if p == math.inf:
+        return float(np.max(np.abs(x)))
+    if p == 1.0:
+        return float(np.sum(np.abs(x)))
+    return float(np.sum(np.abs(x) ** p) ** (1.0 / p))
+
+
+def clip_arrays_by_norm(arrays: Sequence[np.ndarray], max_norm: float, norm_type: float = 2.0,
+                        error_if_nonfinite: bool = False) -> float:
+    r"""Rescale ``arrays`` in place so their global p-norm is at most ``max_norm``.
 
     .. math::
-        c = \frac{\text{max\_norm}}{\|u\| + 10^{-6}}, \qquad
+        c = \frac{\text{max\_norm}}{\|u\|_p + 10^{-6}}, \qquad
         u \leftarrow u \cdot c \quad \text{if } c < 1
 
     This is exactly ``torch.nn.utils.clip_grad_norm_``'s rule (its ``clamp(c, max=1)``): the
     :math:`10^{-6}` keeps the division finite for a zero gradient, and a non-finite norm gives
     :math:`c = 0` or NaN and is applied as PyTorch does, so the problem shows up in the
-    parameters instead of being hidden.
+    parameters instead of being hidden -- unless ``error_if_nonfinite=True``, which raises
+    first and leaves the arrays untouched.
 
     Returns
     -------
     float
         The global norm **before** clipping.
+
+    Raises
+    ------
+    RuntimeError
+        With ``error_if_nonfinite=True``, when the norm is NaN or infinite.
     """
-    norm = global_norm(arrays)
+    norm = global_norm(arrays, norm_type)
+    if error_if_nonfinite and not math.isfinite(norm):
+        raise RuntimeError(f"the total norm of order {norm_type:g} of the gradients is {norm}, "
+                           f"so they cannot be clipped; set error_if_nonfinite=False to scale "
+                           f"them by it anyway")
     coef = max_norm / (norm + 1e-6)
     if not coef >= 1.0:  # also true for NaN, as torch's clamp(max=1) keeps NaN
         for a in arrays:
@@ -255,16 +295,19 @@ class ClipByGlobalNorm(Transform):
     r"""Rescale all updates together when their global norm exceeds ``max_norm``.
 
     .. math::
-        \|u\| = \sqrt{\textstyle\sum_i \|u_i\|^2}, \qquad
-        c = \frac{\text{max\_norm}}{\|u\| + 10^{-6}}, \qquad
+        \|u\|_p = \Bigl(\textstyle\sum_i \|u_i\|_p^{\,p}\Bigr)^{1/p}, \qquad
+        c = \frac{\text{max\_norm}}{\|u\|_p + 10^{-6}}, \qquad
         u_i \leftarrow c\, u_i \text{ for all } i \quad \text{if } c < 1
 
-    The same rule as ``torch.nn.utils.clip_grad_norm_``; the direction of the step is kept.
+    The same rule as ``torch.nn.utils.clip_grad_norm_`` (:math:`p = 2` by default,
+    :math:`\|u\|_\infty = \max |u|` for ``inf``); the direction of the step is kept.
 
     Parameters
     ----------
     max_norm : float
         Largest allowed global norm (> 0).
+    norm_type : float, default 2
+        The order :math:`p > 0` of the norm, or ``inf``.
 
     Attributes
     ----------
@@ -273,16 +316,22 @@ class ClipByGlobalNorm(Transform):
     """
 
     name = "clip_norm"
-    hyper = ("max_norm",)
+    hyper = ("max_norm", "norm_type")
 
     max_norm = Hyper(check_positive)
+    norm_type = Hyper(check_norm_type)
 
-    def __init__(self, max_norm: float):
+    def __init__(self, max_norm: float, norm_type: float = 2.0):
         self.max_norm = max_norm
+        self.norm_type = norm_type
         self.last_norm: float | None = None
 
     def update(self, updates: list[np.ndarray], params: list[np.ndarray]) -> None:
-        self.last_norm = clip_arrays_by_norm(updates, self._max_norm)
+        self.last_norm = clip_arrays_by_norm(updates, self._max_norm, self._norm_type)
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        # states saved before norm_type existed clipped by the 2-norm
+        super().load_state_dict({"norm_type": 2.0, **state})
 
 
 class AddDecayedWeights(Transform):
