@@ -139,9 +139,10 @@ def _clipping(clip_norm: float | None, clip_value: float | None,
     chain: list[Transform] = []
     if clip_value is not None:
         chain.append(ClipByValue(clip_value))
+    norm_type = check_norm_type("clip_norm_type", clip_norm_type)
     if clip_norm is not None:
-        chain.append(ClipByGlobalNorm(clip_norm, clip_norm_type))
-    elif check_norm_type("clip_norm_type", clip_norm_type) != 2.0:
+        chain.append(ClipByGlobalNorm(clip_norm, norm_type))
+    elif norm_type != 2.0:
         raise ValueError(f"clip_norm_type={clip_norm_type!r} has no effect without clip_norm")
     return chain
 
