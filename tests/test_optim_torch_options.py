@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 import backprop as bp
+from backprop import compiled
 from backprop.optim import OPTIMIZERS, make_optimizer
 
 torch = pytest.importorskip("torch")
@@ -218,6 +219,21 @@ def test_amsgrad_off_is_plain_adam_bit_for_bit():
         runs.append([p.data.copy() for p in params])
     for a, b in zip(*runs, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("name,kw", [("RMSprop", {"momentum": 0.9, "centered": True}),
+                                     ("NAdam", {"decoupled_weight_decay": True,
+                                                "weight_decay": 0.1}),
+                                     ("AdamW", {"amsgrad": True})])
+def test_numpy_fallback_gives_the_same_steps(monkeypatch, name, kw):
+    runs = []
+    for kernels in (compiled.kernels, None):
+        monkeypatch.setattr(compiled, "kernels", kernels)
+        params = make_params("flat")
+        run_ours(getattr(bp, name)(params, lr=0.01, **kw), params, Problem(params), 15)
+        runs.append([p.data.copy() for p in params])
+    for a, b in zip(*runs, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-15)
 
 
 def test_chains_are_small_transforms():

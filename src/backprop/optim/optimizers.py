@@ -605,8 +605,8 @@ class RMSprop(Optimizer):
     ``rmsprop.grad_avg`` (centered) and ``momentum.buf`` (PyTorch's ``momentum_buffer``, under
     the name SGD's momentum uses here).
 
-    Where libraries differ: :math:`\epsilon` outside the square root (PyTorch, optax); Keras adds
-    it inside (see :class:`ScaleByRMS`).
+    Where libraries differ: :math:`\epsilon` outside the square root (PyTorch); TensorFlow and
+    optax's default add it inside (see :class:`ScaleByRMS`).
 
     Parameters
     ----------

@@ -34,8 +34,8 @@ Where libraries differ
   :math:`\hat\epsilon` to :math:`\sqrt{v_t}`, which is a slightly different, step-dependent
   effective :math:`\epsilon`.
 * **RMSprop's** :math:`\epsilon` (:class:`ScaleByRMS`): outside the square root,
-  :math:`g / (\sqrt{s} + \epsilon)`, as PyTorch and optax; Keras/TensorFlow use
-  :math:`g / \sqrt{s + \epsilon}`.
+  :math:`g / (\sqrt{s} + \epsilon)`, as PyTorch (and optax with ``eps_in_sqrt=False``);
+  TensorFlow and optax's default use :math:`g / \sqrt{s + \epsilon}`.
 * **NAdam's momentum** (:class:`ScaleByNAdam`): Dozat's warming-up schedule
   :math:`\mu_t = \beta_1(1 - \tfrac12 0.96^{0.004 t})`, as PyTorch and Keras; optax's ``nadam``
   uses a constant :math:`\beta_1`.
@@ -744,7 +744,7 @@ class ScaleByRMS(Transform):
     it with :class:`Momentum` (:math:`b \leftarrow \mu b + u`, PyTorch's ``momentum_buffer``).
 
     Where libraries differ: :math:`\epsilon` is added **outside** the square root, as in PyTorch
-    and optax (``eps_in_sqrt=False``); Keras/TensorFlow add it inside,
+    (optax: ``eps_in_sqrt=False``); TensorFlow, and optax by default, add it inside,
     :math:`g / \sqrt{s + \epsilon}`, which is a much larger effective :math:`\epsilon` (with
     :math:`\epsilon = 10^{-7}`: :math:`\sqrt{\epsilon} \approx 3 \cdot 10^{-4}`). Keras's
     ``rho`` is this :math:`\alpha`.
