@@ -174,7 +174,8 @@ def test_config_rebuilds_the_layer():
     clone = bp.BatchNorm(**config)
     assert clone.get_config() == bn.get_config()
     assert clone.gamma.dtype == np.float32
-    assert repr(bn) == "BatchNorm(n=4, momentum=0.2, eps=0.001, dtype='float32')"
+    assert repr(bn) == ("BatchNorm(n=4, momentum=0.2, eps=0.001, affine=True, "
+                        "track_running_stats=True, dtype='float32')")
 
 
 def test_float32_works_and_agrees_with_float64(rel_err):

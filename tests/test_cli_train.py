@@ -72,7 +72,7 @@ def test_csv_file_with_string_labels(tmp_path, run_cli):
     (["--epochs", "0"], "epochs must be >= 1, got 0"),
     (["--hidden", "10,abc"], "--hidden takes comma-separated widths"),
     (["missing.csv"], "missing.csv"),
-    (["--optimizer", "rmsprop"], "invalid choice: 'rmsprop'"),
+    (["--optimizer", "adagrad"], "invalid choice: 'adagrad'"),
     (["--test-split", "1.5"], "--test-split must be in (0, 1), got 1.5"),
 ])
 def test_bad_input_is_one_line_and_nonzero(argv, needle, run_cli):

@@ -52,6 +52,18 @@ def check_range(name: str, value: object, low: float, high: float, *, high_open:
     return value
 
 
+def check_norm_type(name: str, value: object) -> float:
+    """The order p of a p-norm: a number > 0, or infinity (``float("inf")`` or ``"inf"``)."""
+    if isinstance(value, str) and value.strip().lower() in ("inf", "infinity"):
+        return float("inf")
+    if not _is_real(value):
+        raise TypeError(f"{name} must be a number > 0 or inf, got {value!r}")
+    p = float(value)  # type: ignore[arg-type]
+    if not p > 0:  # also refuses NaN
+        raise ValueError(f"{name} must be > 0 or inf, got {p:g}")
+    return p
+
+
 def check_int(name: str, value: object, *, minimum: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an integer, got {value!r}")

@@ -5,6 +5,13 @@ mean over the ``m`` samples of the batch (the article's mini-batch cost), with t
 summed over output units. ``backward`` therefore carries the :math:`1/m`, and the layers' gradients
 are gradients of :math:`J` directly.
 
+``forward(pred, target, sample_weight=s)`` makes it the weighted mean
+:math:`J = \sum_i s_i L_i / \sum_i s_i` (``s`` of shape ``(m,)``, :math:`s_i \ge 0`), so a weight
+of 2 counts a sample as if it appeared twice in the batch; ``backward`` returns that cost's
+gradient. Losses whose own mean is already weighted (:class:`SoftmaxCrossEntropy` with class
+``weight`` and integer labels divides by :math:`\sum_i w_{y_i}`, as PyTorch) multiply the sample
+weights into both sums, which keeps "weight 2 = twice in the batch" true.
+
 Where libraries differ
 ----------------------
 * :class:`SquaredError` keeps the article's :math:`\tfrac12`: :math:`L = \tfrac12\|y-\hat y\|^2`.
@@ -31,6 +38,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from . import compiled
+from ._checks import check_range
 from .registry import Registry
 
 #: every loss by name; ``register_loss`` adds one
@@ -56,8 +64,71 @@ def _as_dense_target(pred: np.ndarray, target: Any) -> np.ndarray:
     return t
 
 
+def _row_weights(sample_weight: Any, m: int) -> np.ndarray:
+    """``sample_weight`` checked: shape ``(m,)``, finite, >= 0 (float64)."""
+    s = np.asarray(sample_weight)
+    if s.dtype == object or not (np.issubdtype(s.dtype, np.number) or s.dtype == np.bool_):
+        raise TypeError(f"sample_weight must hold numbers, got dtype {s.dtype}")
+    s = s.astype(np.float64)
+    if s.ndim != 1 or s.shape[0] != m:
+        raise ValueError(f"sample_weight must have shape ({m},), one weight per sample, got "
+                         f"shape {s.shape}")
+    _check_weights("sample_weight", s)
+    return s
+
+
+def _check_weights(name: str, w: np.ndarray) -> None:
+    """Finite and >= 0, with an error naming the first bad value and where it is."""
+    bad = np.flatnonzero(~np.isfinite(w) | (w < 0))
+    if bad.size:
+        i = int(bad[0])
+        raise ValueError(f"{name} must be finite and >= 0, got {w.ravel()[i]:g} at index {i}")
+
+
+def _normalised(s: np.ndarray, what: str) -> np.ndarray:
+    """``s / sum(s)``; a zero sum leaves the weighted mean undefined."""
+    total = float(np.sum(s))
+    if total <= 0:
+        raise ValueError(f"the {what} of this batch sum to 0, so their weighted mean is "
+                         f"undefined")
+    return s / total
+
+
+def _class_weights(name: str, value: Any) -> np.ndarray | None:
+    """A loss's per-class / per-unit weights: None, or a 1-D float64 array of values >= 0."""
+    if value is None:
+        return None
+    try:
+        w = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a sequence of numbers, got {value!r}") from None
+    if w.ndim > 1:
+        raise ValueError(f"{name} must be one number per class (1-D), got shape {w.shape}")
+    _check_weights(name, w)
+    return w
+
+
+def _weight_list(w: np.ndarray | None) -> Any:
+    return None if w is None else (float(w) if w.ndim == 0 else [float(v) for v in w])
+
+
+def _checked_labels(t: np.ndarray, m: int, k: int) -> np.ndarray:
+    """Integer class labels of shape ``(m,)`` within ``0..k-1``."""
+    if t.shape[0] != m:
+        raise ValueError(f"got {t.shape[0]} labels for {m} predictions")
+    if t.dtype.kind not in "iu":
+        if not np.all(np.mod(t, 1) == 0):
+            raise ValueError("class labels must be integers")
+        t = t.astype(np.int64)
+    if t.size and (t.min() < 0 or t.max() >= k):
+        bad = t[(t < 0) | (t >= k)][0]
+        raise ValueError(f"label {bad} is out of range for {k} classes (0..{k - 1})")
+    return t
+
+
 class Loss:
-    """Base class. Subclasses implement ``forward`` and ``backward``."""
+    """Base class. Subclasses implement ``forward`` and ``backward`` (and ``get_config`` when
+    they take arguments)."""
 
     name: ClassVar[str] = "loss"
     #: its name in each language of the explanation
@@ -78,17 +149,29 @@ class Loss:
         """``(correct, total)`` predictions of a batch; ``(0, 0)`` for a regression loss."""
         return 0.0, 0
 
-    def forward(self, pred: Any, target: Any) -> float:  # pragma: no cover - abstract
+    def forward(self, pred: Any, target: Any,
+                sample_weight: Any = None) -> float:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def backward(self) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def __call__(self, pred: Any, target: Any) -> float:
-        return self.forward(pred, target)
+    def __call__(self, pred: Any, target: Any, sample_weight: Any = None) -> float:
+        return self.forward(pred, target, sample_weight)
+
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments, JSON-able: ``LOSSES[name](**loss.get_config())`` rebuilds
+        the same loss."""
+        return {}
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}()"
+        try:  # arguments left at their defaults are not shown
+            default = type(self)().get_config()
+        except TypeError:
+            default = {}
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items()
+                         if k not in default or v != default[k])
+        return f"{type(self).__name__}({args})"
 
 
 @LOSSES.decorator()
@@ -100,7 +183,9 @@ class SquaredError(Loss):
         \qquad \frac{\partial J}{\partial \hat Y} = \frac{1}{m}(\hat Y - Y)
 
     ``pred`` and ``target`` have shape ``(m, k)``; a target of shape ``(m,)`` is accepted when
-    ``k = 1``.
+    ``k = 1``. With ``sample_weight`` :math:`s`:
+    :math:`J = \sum_i s_i \tfrac12\|y^{(i)} - \hat y^{(i)}\|^2 / \sum_i s_i` and
+    :math:`\partial J / \partial \hat y^{(i)} = s_i (\hat y^{(i)} - y^{(i)}) / \sum_j s_j`.
     """
 
     name = "squared"
@@ -109,17 +194,24 @@ class SquaredError(Loss):
 
     def __init__(self) -> None:
         self._diff: np.ndarray | None = None
+        self._row_scale: np.ndarray | None = None  # s_i / sum(s) with sample weights
 
-    def forward(self, pred: Any, target: Any) -> float:
+    def forward(self, pred: Any, target: Any, sample_weight: Any = None) -> float:
         pred = _as_pred(pred)
         diff = pred - _as_dense_target(pred, target)
         self._diff = diff
         m = pred.shape[0]
+        self._row_scale = None
+        if sample_weight is not None:
+            self._row_scale = _normalised(_row_weights(sample_weight, m), "sample weights")
+            return float(0.5 * np.dot(self._row_scale, np.sum(diff * diff, axis=1)))
         return float(0.5 * np.sum(diff * diff) / m)
 
     def backward(self) -> np.ndarray:
         if self._diff is None:
             raise RuntimeError("backward called before forward")
+        if self._row_scale is not None:
+            return self._diff * self._row_scale[:, None].astype(self._diff.dtype)
         return self._diff / self._diff.shape[0]
 
 
@@ -135,6 +227,27 @@ class BinaryCrossEntropy(Loss):
         \qquad \frac{\partial J}{\partial z} = \frac{1}{m}(p - y)
 
     The first form equals :math:`-[y\log p + (1-y)\log(1-p)]` but never takes the log of 0.
+
+    ``pos_weight`` :math:`w_k` weighs the positive term of unit :math:`k`, as PyTorch's
+    ``BCEWithLogitsLoss(pos_weight=)`` (e.g. #negatives / #positives for a rare class):
+
+    .. math::
+        L = -\bigl[w_k\, y \log p + (1-y)\log(1-p)\bigr]
+          = (1-y)\,z - \bigl(1 + (w_k - 1)\,y\bigr)\log\sigma(z), \qquad
+        \frac{\partial L}{\partial z} = \bigl(1 + (w_k - 1) y\bigr)\, p - w_k\, y
+
+    with :math:`\log\sigma(z) = \min(z, 0) - \log(1 + e^{-|z|})`. With ``sample_weight``
+    :math:`s`, :math:`J = \sum_i s_i \sum_k L_{ik} / \sum_i s_i`.
+
+    Where libraries differ: PyTorch's mean also divides by the number of output units; here the
+    units are summed (the article's cost), so with :math:`k > 1` units ``J`` is :math:`k` times
+    ``BCEWithLogitsLoss``'s.
+
+    Parameters
+    ----------
+    pos_weight : float or sequence of float, optional
+        :math:`w \ge 0`: one number for every unit, or one per unit (checked against the
+        prediction's width at ``forward``).
     """
 
     name = "binary_cross_entropy"
@@ -147,21 +260,52 @@ class BinaryCrossEntropy(Loss):
         truth = y.reshape(out.shape)
         return float(np.count_nonzero((out > 0) == (truth > 0.5))), out.size
 
-    def __init__(self) -> None:
+    def __init__(self, pos_weight: Any = None) -> None:
+        self.pos_weight = _class_weights("pos_weight", pos_weight)
         self._grad: np.ndarray | None = None
 
-    def forward(self, pred: Any, target: Any) -> float:
+    def get_config(self) -> dict[str, Any]:
+        return {"pos_weight": _weight_list(self.pos_weight)}
+
+    def forward(self, pred: Any, target: Any, sample_weight: Any = None) -> float:
         z = _as_pred(pred)
         y = _as_dense_target(z, target)
         if np.any((y < 0) | (y > 1)):
             bad = y[(y < 0) | (y > 1)][0]
             raise ValueError(f"binary targets must lie in [0, 1], got {bad:g}")
+        if self.pos_weight is not None or sample_weight is not None:
+            return self._weighted_forward(z, y, sample_weight)
         m = z.shape[0]
         loss = np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
         with np.errstate(over="ignore"):
             p = 1.0 / (1.0 + np.exp(-z))
         self._grad = (p - y) / m
         return float(np.sum(loss) / m)
+
+    def _weighted_forward(self, z: np.ndarray, y: np.ndarray, sample_weight: Any) -> float:
+        """The cost and gradient with ``pos_weight`` and/or ``sample_weight`` (PyTorch's
+        formulas for the positive weight)."""
+        m, k = z.shape
+        with np.errstate(over="ignore"):
+            p = 1.0 / (1.0 + np.exp(-z))
+        if self.pos_weight is None:
+            loss = np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
+            dloss = p - y
+        else:
+            pw = self.pos_weight
+            if pw.ndim == 1 and pw.shape[0] != k:
+                raise ValueError(f"pos_weight has {pw.shape[0]} entries for {k} output units")
+            pw = pw.astype(z.dtype)
+            log_weight = (pw - 1) * y + 1
+            log_sigmoid = np.minimum(z, 0) - np.log1p(np.exp(-np.abs(z)))
+            loss = (1 - y) * z - log_weight * log_sigmoid
+            dloss = log_weight * p - pw * y
+        if sample_weight is None:
+            self._grad = dloss / m
+            return float(np.sum(loss) / m)
+        w = _normalised(_row_weights(sample_weight, m), "sample weights")
+        self._grad = dloss * w[:, None].astype(z.dtype)
+        return float(np.dot(w, np.sum(loss, axis=1)))
 
     def backward(self) -> np.ndarray:
         if self._grad is None:
@@ -185,6 +329,37 @@ class SoftmaxCrossEntropy(Loss):
     .. math::
         J = \frac{1}{m}\sum_i \Bigl[\log\sum_j e^{z^{(i)}_j} - \sum_j y^{(i)}_j z^{(i)}_j\Bigr],
         \qquad \frac{\partial J}{\partial Z} = \frac{1}{m}\bigl(\mathrm{softmax}(Z) - Y\bigr)
+
+    **Label smoothing and class weights**, as PyTorch's
+    ``CrossEntropyLoss(label_smoothing=, weight=)`` (mean reduction). With :math:`K` classes,
+    :math:`\varepsilon` = ``label_smoothing``, :math:`w` = ``weight`` (all ones if not given),
+    :math:`\ell_{ic} = -\log \mathrm{softmax}(z^{(i)})_c` and sample weights :math:`s_i`
+    (all ones if not given), every case is one weighted target :math:`q_{ic}`:
+
+    .. math::
+        J = \frac{\sum_i s_i \sum_c q_{ic}\, \ell_{ic}}{\sum_i s_i\, b_i}, \qquad
+        \frac{\partial J}{\partial z^{(i)}_c}
+            = \frac{s_i \bigl(p_{ic} \sum_{c'} q_{ic'} - q_{ic}\bigr)}{\sum_j s_j\, b_j}
+
+    * integer labels :math:`y_i`: :math:`q_{ic} = (1-\varepsilon)\, w_{y_i} [c = y_i]
+      + \tfrac{\varepsilon}{K}\, w_c` and :math:`b_i = w_{y_i}` -- PyTorch divides both the
+      NLL term and the smoothing term by the summed weight of the target classes;
+    * probability / one-hot rows :math:`y_i`: :math:`q_{ic} = w_c \bigl((1-\varepsilon)
+      y_{ic} + \tfrac{\varepsilon}{K}\bigr)` and :math:`b_i = 1` -- PyTorch divides by the
+      number of samples here, not by the weights.
+
+    Where libraries differ: smoothing spreads :math:`\varepsilon` over all :math:`K` classes
+    *including the true one* (the target becomes :math:`1 - \varepsilon + \varepsilon/K`), as
+    PyTorch, Keras and Szegedy et al.; some code spreads it over the :math:`K-1` others. With class
+    weights, the same one-hot targets given as labels or as rows give different costs (the two
+    denominators above), exactly as in PyTorch. The default case (no smoothing, weights or
+    sample weights) keeps the compiled fast path and its numbers.
+
+    Parameters
+    ----------
+    label_smoothing : float in [0, 1], default 0
+    weight : sequence of float, optional
+        One weight :math:`w_c \ge 0` per class (its length is checked at ``forward``).
     """
 
     name = "softmax_cross_entropy"
@@ -210,13 +385,23 @@ class SoftmaxCrossEntropy(Loss):
         truth = y if y.ndim == 1 else y.argmax(axis=1)
         return float(np.count_nonzero(pred == truth)), out.shape[0]
 
-    def __init__(self) -> None:
+    def __init__(self, label_smoothing: float = 0.0, weight: Any = None) -> None:
+        self.label_smoothing = check_range("label_smoothing", label_smoothing, 0.0, 1.0,
+                                           high_open=False)
+        self.weight = _class_weights("weight", weight)
+        if self.weight is not None and self.weight.ndim == 0:
+            raise ValueError(f"weight must be one number per class (1-D), got {weight!r}")
         self._grad: np.ndarray | None = None
 
-    def forward(self, pred: Any, target: Any) -> float:
+    def get_config(self) -> dict[str, Any]:
+        return {"label_smoothing": self.label_smoothing, "weight": _weight_list(self.weight)}
+
+    def forward(self, pred: Any, target: Any, sample_weight: Any = None) -> float:
         z = _as_pred(pred)
         m, k = z.shape
         t = np.asarray(target)
+        if sample_weight is not None or self.label_smoothing != 0.0 or self.weight is not None:
+            return self._weighted_forward(z, t, sample_weight)
         kernels = compiled.kernels
         if (kernels is not None and t.ndim == 1 and t.dtype == np.int64 and t.shape[0] == m
                 and z.dtype in (np.float32, np.float64) and z.flags.c_contiguous):
@@ -258,6 +443,38 @@ class SoftmaxCrossEntropy(Loss):
         grad /= m
         self._grad = grad
         return loss
+
+    def _weighted_forward(self, z: np.ndarray, t: np.ndarray, sample_weight: Any) -> float:
+        """Label smoothing, class weights and/or sample weights: the weighted target ``q`` and
+        the denominator terms ``b`` of the class docstring, then one formula for all."""
+        m, k = z.shape
+        eps, w = self.label_smoothing, self.weight
+        if w is not None and w.shape[0] != k:
+            raise ValueError(f"weight has {w.shape[0]} entries for {k} classes")
+        shifted = z - z.max(axis=1, keepdims=True)
+        e = np.exp(shifted)
+        sum_e = e.sum(axis=1, keepdims=True)
+        nll = np.log(sum_e) - shifted  # -log softmax, every class
+        p = e / sum_e
+        wc = np.ones(k) if w is None else w
+        if t.ndim == 1:
+            t = _checked_labels(t, m, k)
+            rows = np.arange(m)
+            q = np.broadcast_to((eps / k) * wc, (m, k)).copy()
+            q[rows, t] += (1.0 - eps) * wc[t]
+            b = wc[t]
+        else:
+            y = _as_dense_target(z, t).astype(np.float64)
+            q = (y * (1.0 - eps) + eps / k if eps > 0 else y) * wc
+            b = np.ones(m)
+        s = np.ones(m) if sample_weight is None else _row_weights(sample_weight, m)
+        denom = float(np.dot(s, b))
+        if not denom > 0:
+            raise ValueError("the sample and class weights of this batch sum to 0 (over the "
+                             "target classes), so their weighted mean is undefined")
+        self._grad = ((s / denom)[:, None] * (p * q.sum(axis=1, keepdims=True) - q)).astype(
+            z.dtype, copy=False)
+        return float(np.dot(s, np.sum(q * nll, axis=1)) / denom)
 
     def backward(self) -> np.ndarray:
         if self._grad is None:

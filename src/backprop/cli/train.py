@@ -1,8 +1,16 @@
 """``backprop train``: train a network on a built-in dataset or a file from the command line.
 
 The choices of ``--activation``, ``--init``, ``--optimizer`` and ``--schedule`` are read from the
-registries when the parser is built, so anything registered is offered; each optimiser and
-schedule is given the options it accepts.
+registries when the parser is built, so anything registered is offered (schedules built from
+Python objects, ``command_line = False``, are not); each optimiser and schedule is given the
+options it accepts.
+
+``--warmup-epochs N`` wraps the chosen schedule (or none) into
+``SequentialLR([LinearLR(start_factor=0.1, total_iters=N), main], milestones=[N])``: the rate
+climbs linearly from a tenth of ``--lr`` to ``--lr`` over the first N epochs, then the main
+schedule starts from ``--lr`` and runs over the remaining epochs (its ``T_max`` is
+``epochs - N``; step counts such as ``--milestones`` count from the end of the warm-up).
+Without a main schedule it is the ``LinearLR`` alone.
 """
 
 from __future__ import annotations
@@ -37,6 +45,18 @@ def _hidden(text: str) -> list[int]:
     if any(s < 1 for s in sizes):
         raise argparse.ArgumentTypeError(f"--hidden widths must be >= 1, got {text!r}")
     return sizes
+
+
+def _milestones(text: str) -> list[int]:
+    try:
+        return [int(t) for t in text.split(",") if t.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--milestones takes comma-separated epochs like 10,20, got {text!r}") from None
+
+
+#: the warm-up's first rate, as a fraction of --lr (LinearLR's start_factor)
+WARMUP_START_FACTOR = 0.1
 
 
 def _accepted(factory: Any, pool: dict[str, Any]) -> dict[str, Any]:
@@ -81,17 +101,45 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--beta1", type=float, default=0.9)
     p.add_argument("--beta2", type=float, default=0.999)
     p.add_argument("--eps", type=float, default=1e-8)
+    p.add_argument("--amsgrad", action="store_true",
+                   help="adam/adamw: divide by the largest second moment so far (AMSGrad)")
+    p.add_argument("--alpha", type=float, default=0.99,
+                   help="rmsprop: smoothing constant of the squared gradients (default 0.99)")
+    p.add_argument("--centered", action="store_true",
+                   help="rmsprop: normalise by the gradient's variance instead")
+    p.add_argument("--momentum-decay", type=float, default=4e-3,
+                   help="nadam: psi of the momentum schedule (default 0.004)")
     p.add_argument("--weight-decay", type=float, default=None)
     p.add_argument("--decay-biases", action="store_true",
                    help="apply weight decay to biases and batch-norm parameters too")
     p.add_argument("--clip-norm", type=float, default=None)
+    p.add_argument("--clip-norm-type", type=float, default=2.0, metavar="P",
+                   help="order of the norm --clip-norm bounds: a number > 0 or inf (default 2)")
     p.add_argument("--clip-value", type=float, default=None)
-    p.add_argument("--schedule", choices=["none", *SCHEDULES.names()], default=None,
+    # schedules built from Python objects (LambdaLR's callable, SequentialLR's schedules) say
+    # command_line = False and are left out
+    typed = [name for name, cls in SCHEDULES.items() if cls.command_line]
+    p.add_argument("--schedule", choices=["none", *typed], default=None,
                    help="learning-rate schedule (default none)")
     p.add_argument("--step-size", type=int, default=10, help="StepLR period in epochs")
-    p.add_argument("--gamma", type=float, default=0.5, help="decay factor (step/exponential)")
+    p.add_argument("--gamma", type=float, default=0.5,
+                   help="decay factor (step/multistep/exponential; plateau's factor)")
+    p.add_argument("--milestones", type=_milestones, default=None,
+                   help="multistep: epochs at which the rate is multiplied by --gamma, e.g. 10,20")
+    p.add_argument("--T-0", dest="T_0", type=int, default=10,
+                   help="cosine_restarts: epochs until the first restart (default 10)")
+    p.add_argument("--T-mult", dest="T_mult", type=int, default=1,
+                   help="cosine_restarts: growth of the period after each restart (default 1)")
+    p.add_argument("--warmup-epochs", type=int, default=None, metavar="N",
+                   help="warm the rate up linearly from lr/10 over N epochs, then run the "
+                        "schedule over the remaining epochs (SequentialLR)")
     p.add_argument("--epochs", type=int, default=None)
     p.add_argument("--batch-size", type=int, default=None)
+    p.add_argument("--label-smoothing", type=float, default=None,
+                   help="classification: spread this much of each target over all classes")
+    p.add_argument("--class-weight", choices=("balanced",), default=None,
+                   help="classification: weigh class c by n_samples / (n_classes * count_c), "
+                        "as scikit-learn's 'balanced'")
     p.add_argument("--early-stopping", type=int, default=None, metavar="PATIENCE")
     p.add_argument("--augment-shift", type=int, default=None, metavar="PIXELS",
                    help="random image shifts of up to this many pixels (28x28 images)")
@@ -119,6 +167,7 @@ DEFAULTS: dict[str, Any] = {
     "dropout": 0.0, "optimizer": "adam", "lr": None, "momentum": 0.9, "weight_decay": 0.0,
     "schedule": "none", "epochs": 60, "batch_size": 32, "early_stopping": None,
     "augment_shift": 0, "standardize": "feature", "dtype": "float32",
+    "warmup_epochs": 0, "label_smoothing": 0.0, "class_weight": "none",
 }
 
 
@@ -189,8 +238,15 @@ def run(args: argparse.Namespace) -> int:
     classification = np.issubdtype(y_arr.dtype, np.integer)
     if classification:
         n_out = int(max(y_arr.max(), np.asarray(y_te).max())) + 1
-        loss: Any = SoftmaxCrossEntropy()
+        weight = _balanced_weights(y_arr, n_out) if s["class_weight"] == "balanced" else None
+        loss: Any = SoftmaxCrossEntropy(label_smoothing=float(s["label_smoothing"]),
+                                        weight=weight)
     else:
+        for option, key, unset in (("--label-smoothing", "label_smoothing", 0.0),
+                                   ("--class-weight", "class_weight", "none")):
+            if s[key] != unset:
+                raise ValueError(f"{option} needs class labels, but {args.dataset} has "
+                                 f"real-valued targets")
         y_tr = y_arr.reshape(len(y_arr), -1)
         y_te = np.asarray(y_te).reshape(len(y_te), -1)
         n_out = y_tr.shape[1]
@@ -209,7 +265,8 @@ def run(args: argparse.Namespace) -> int:
     params = net.parameters()
     mask = None if args.decay_biases else "auto"
     common: dict[str, Any] = {"weight_decay": float(s["weight_decay"]), "decay_mask": mask,
-                              "clip_norm": args.clip_norm, "clip_value": args.clip_value}
+                              "clip_norm": args.clip_norm, "clip_value": args.clip_value,
+                              "clip_norm_type": args.clip_norm_type}
     kind = s["optimizer"]
     epochs, batch_size = int(s["epochs"]), int(s["batch_size"])
     if batch_size < 1:
@@ -218,18 +275,15 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"epochs must be >= 1, got {epochs}")
     # what the command line knows; each optimiser and schedule takes the arguments it accepts
     opt_pool: dict[str, Any] = {"lr": s["lr"], "momentum": float(s["momentum"]),
-                                "betas": (args.beta1, args.beta2), "eps": args.eps, **common}
-    if kind == "sgd" and args.momentum is None:
-        opt_pool["momentum"] = 0.0  # plain SGD unless --momentum is given
+                                "betas": (args.beta1, args.beta2), "eps": args.eps,
+                                "amsgrad": args.amsgrad, "alpha": args.alpha,
+                                "centered": args.centered, "momentum_decay": args.momentum_decay,
+                                **common}
+    if kind in ("sgd", "rmsprop") and args.momentum is None:
+        opt_pool["momentum"] = 0.0  # plain SGD / RMSprop unless --momentum is given
     opt = optim.make_optimizer(kind, params, **_accepted(optim.OPTIMIZERS[kind], opt_pool))
     steps = -(-len(X_tr) // batch_size)
-    schedule: Any = None
-    if s["schedule"] != "none":
-        cls = optim.SCHEDULES[s["schedule"]]
-        sched_pool = {"step_size": args.step_size, "gamma": args.gamma, "T_max": epochs,
-                      "max_lr": s["lr"], "total_steps": epochs * steps, "factor": args.gamma,
-                      "patience": 3}
-        schedule = optim.make_schedule(s["schedule"], opt, **_accepted(cls, sched_pool))
+    schedule = _schedule(args, s, opt, epochs, steps)
     augment = None
     if s["augment_shift"]:
         side = int(round(np.sqrt(X_tr.shape[1])))
@@ -267,7 +321,8 @@ def run(args: argparse.Namespace) -> int:
               "seconds": seconds, "stop_reason": history.stop_reason, "settings": s}
     if args.save:
         arrays = {}
-        extra = {"loss": loss.name, "settings": _jsonable(s), "history": history.to_dict(),
+        extra = {"loss": loss.name, "loss_config": _jsonable(loss.get_config()),
+                 "settings": _jsonable(s), "history": history.to_dict(),
                  "result": _jsonable({k: v for k, v in result.items() if k != "settings"})}
         if scaler is not None:
             arrays = {f"standardizer/{k}": v for k, v in scaler.state_dict().items()
@@ -293,6 +348,49 @@ def run(args: argparse.Namespace) -> int:
         if args.plot:
             print(f"curves written to {args.plot}")
     return 0
+
+
+def _balanced_weights(y: np.ndarray, n_classes: int) -> list[float]:
+    """scikit-learn's "balanced" class weights: n_samples / (n_classes * count of the class)."""
+    counts = np.bincount(y, minlength=n_classes)
+    if np.any(counts == 0):
+        missing = int(np.flatnonzero(counts == 0)[0])
+        raise ValueError(f"--class-weight balanced: class {missing} has no training samples")
+    return [float(w) for w in len(y) / (n_classes * counts.astype(np.float64))]
+
+
+def _schedule(args: argparse.Namespace, s: dict[str, Any], opt: Any, epochs: int,
+              steps: int) -> Any:
+    """The schedule the options ask for, warm-up included (None for none)."""
+    from .. import optim
+
+    name, warmup = s["schedule"], int(s["warmup_epochs"] or 0)
+    if warmup and not 0 < warmup < epochs:
+        raise ValueError(f"--warmup-epochs must be between 1 and epochs - 1 = {epochs - 1}, "
+                         f"got {warmup}")
+    warm = None
+    if warmup:  # built first: its construction records --lr as the optimiser's initial_lr
+        warm = optim.LinearLR(opt, start_factor=WARMUP_START_FACTOR, total_iters=warmup)
+        if name == "none":
+            return warm
+    if name == "none":
+        return None
+    cls = optim.SCHEDULES[name]
+    if warm is not None and (cls.needs_metric or cls.interval != "epoch"):
+        raise ValueError(f"--warmup-epochs cannot run before the {name} schedule: it "
+                         f"{'needs a metric to step' if cls.needs_metric else 'steps per batch'}"
+                         f"{' and has its own warm-up (pct_start)' if name == 'onecycle' else ''}")
+    if name == "multistep" and args.milestones is None:
+        raise ValueError("--schedule multistep needs --milestones, e.g. --milestones 10,20")
+    main_epochs = epochs - warmup
+    pool = {"step_size": args.step_size, "gamma": args.gamma, "T_max": main_epochs,
+            "max_lr": s["lr"], "total_steps": epochs * steps, "factor": args.gamma,
+            "patience": 3, "milestones": args.milestones, "T_0": args.T_0,
+            "T_mult": args.T_mult}
+    main = optim.make_schedule(name, opt, **_accepted(cls, pool))
+    if warm is None:
+        return main
+    return optim.SequentialLR(opt, [warm, main], milestones=[warmup])
 
 
 class _StandardizedShift:

@@ -3,7 +3,7 @@ r"""Batch normalisation over the units of a fully connected layer.
 Training mode normalises each unit with the statistics of the current mini-batch, then applies a
 learned affine map; evaluation mode uses running averages gathered during training instead.
 The behaviour (formulas, running-statistics update, error for one-sample batches) is that of
-``torch.nn.BatchNorm1d(n, affine=True, track_running_stats=True)`` on 2-D input.
+``torch.nn.BatchNorm1d(n, affine=..., track_running_stats=...)`` on 2-D input, for both flags.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from .._checks import check_dtype, check_int, check_positive, check_range
+from .._checks import check_bool, check_dtype, check_int, check_positive, check_range
 from ..parameters import Parameter
 from .base import Layer, register_layer
 
@@ -63,6 +63,12 @@ class BatchNorm(Layer):
     constants and :math:`dx_{ij} = dy_{ij}\,\gamma_j / \sqrt{\bar\sigma^2_j + \varepsilon}`.
     Backward follows the mode that the matching ``forward`` ran in.
 
+    **Flags**, as PyTorch's: ``affine=False`` fixes :math:`\gamma = 1, \beta = 0` (the layer has
+    no parameters; :math:`y = \hat x`). ``track_running_stats=False`` keeps no running
+    statistics (no buffers): every forward pass, in evaluation mode too, normalises with the
+    statistics of its own batch (and so needs more than one sample), and backward always takes
+    the training-mode form.
+
     Parameters
     ----------
     n : int
@@ -73,16 +79,22 @@ class BatchNorm(Layer):
         (cumulative average) is not offered.
     eps : float > 0, default 1e-5
         :math:`\varepsilon`, added to the variance before the square root.
+    affine : bool, default True
+        Learn :math:`\gamma` and :math:`\beta`; False fixes them at 1 and 0 (no parameters).
+    track_running_stats : bool, default True
+        Keep running statistics for evaluation; False uses batch statistics always.
     dtype : float32 or float64, default float64
 
     Attributes
     ----------
     gamma, beta : ndarray of shape (n,)
-        Scale (starts at ones) and shift (starts at zeros); trainable, no weight decay.
+        Scale (starts at ones) and shift (starts at zeros); trainable, no weight decay (fixed,
+        and not parameters, with ``affine=False``).
     dgamma, dbeta : ndarray of shape (n,)
         Their gradients from the last ``backward``.
-    running_mean, running_var : ndarray of shape (n,)
-        Buffers (start at zeros and ones), updated in place during training-mode ``forward``.
+    running_mean, running_var : ndarray of shape (n,) or None
+        Buffers (start at zeros and ones), updated in place during training-mode ``forward``;
+        None with ``track_running_stats=False``.
 
     Examples
     --------
@@ -102,18 +114,24 @@ class BatchNorm(Layer):
     words = {"en": "batch normalisation", "vi": "chuẩn hoá theo batch"}
 
     def __init__(self, n: int, *, momentum: float = 0.1, eps: float = 1e-5,
+                 affine: bool = True, track_running_stats: bool = True,
                  dtype: Any = np.float64):
         super().__init__()
         self.n = check_int("n", n, minimum=1)
         self.momentum = check_range("momentum", momentum, 0.0, 1.0, high_open=False)
         self.eps = check_positive("eps", eps)
+        self.affine = check_bool("affine", affine)
+        self.track_running_stats = check_bool("track_running_stats", track_running_stats)
         self.dtype = check_dtype(dtype)
         self.gamma = np.ones(self.n, dtype=self.dtype)
         self.beta = np.zeros(self.n, dtype=self.dtype)
         self.dgamma = np.zeros_like(self.gamma)
         self.dbeta = np.zeros_like(self.beta)
-        self.running_mean = np.zeros(self.n, dtype=self.dtype)
-        self.running_var = np.ones(self.n, dtype=self.dtype)
+        self.running_mean: np.ndarray | None = None
+        self.running_var: np.ndarray | None = None
+        if self.track_running_stats:
+            self.running_mean = np.zeros(self.n, dtype=self.dtype)
+            self.running_var = np.ones(self.n, dtype=self.dtype)
         # cache of the last forward: normalised input, 1/std per unit, and the mode it ran in
         self._xhat: np.ndarray | None = None
         self._inv_std: np.ndarray | None = None
@@ -126,29 +144,38 @@ class BatchNorm(Layer):
         if x.dtype != self.dtype:
             x = x.astype(self.dtype)
         m = x.shape[0]
-        if self.training:
+        # without running statistics the batch's own are used in evaluation mode too
+        batch_stats = self.training or not self.track_running_stats
+        if batch_stats:
             if m < 2:
-                raise ValueError(f"BatchNorm needs more than 1 sample per batch in training mode "
-                                 f"(the batch variance is undefined), got input of shape "
-                                 f"{x.shape}; call eval() to use the running statistics")
+                if self.training:
+                    raise ValueError(f"BatchNorm needs more than 1 sample per batch in training "
+                                     f"mode (the batch variance is undefined), got input of "
+                                     f"shape {x.shape}; call eval() to use the running "
+                                     f"statistics")
+                raise ValueError(f"BatchNorm(track_running_stats=False) normalises with the "
+                                 f"batch's own statistics, in eval mode too, so it needs more "
+                                 f"than 1 sample per batch, got input of shape {x.shape}")
             mean = x.mean(axis=0)
             centred = x - mean
             var = np.mean(centred * centred, axis=0)  # biased: divides by m
             inv_std = 1.0 / np.sqrt(var + self.eps)
-            rho = self.momentum
-            # in place, so arrays handed out by buffers() stay the live state
-            self.running_mean *= 1.0 - rho
-            self.running_mean += rho * mean
-            self.running_var *= 1.0 - rho
-            self.running_var += rho * (var * (m / (m - 1)))
+            if self.running_mean is not None and self.running_var is not None:
+                rho = self.momentum
+                # in place, so arrays handed out by buffers() stay the live state
+                self.running_mean *= 1.0 - rho
+                self.running_mean += rho * mean
+                self.running_var *= 1.0 - rho
+                self.running_var += rho * (var * (m / (m - 1)))
         else:
+            assert self.running_mean is not None and self.running_var is not None
             centred = x - self.running_mean
             inv_std = 1.0 / np.sqrt(self.running_var + self.eps)
         xhat = centred * inv_std
         self._xhat = xhat
         self._inv_std = inv_std
-        self._trained_forward = self.training
-        return self.gamma * xhat + self.beta
+        self._trained_forward = batch_stats
+        return self.gamma * xhat + self.beta  # gamma = 1, beta = 0 exactly without affine
 
     def backward(self, dy: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
         xhat = self._xhat
@@ -157,6 +184,9 @@ class BatchNorm(Layer):
         if dy.shape != xhat.shape:
             raise ValueError(f"BatchNorm.backward expects dy of shape {xhat.shape} (the forward "
                              f"output's), got {dy.shape}")
+        if not (self.affine or input_grad):
+            return None
+        # without affine these are not gradients of parameters, but dx below needs the sums
         np.sum(dy * xhat, axis=0, out=self.dgamma)
         np.sum(dy, axis=0, out=self.dbeta)
         if not input_grad:
@@ -168,14 +198,19 @@ class BatchNorm(Layer):
         return (scale / m) * (m * dy - self.dbeta - xhat * self.dgamma)
 
     def parameters(self) -> list[Parameter]:
+        if not self.affine:
+            return []
         return [Parameter(self, "gamma", "dgamma", decay=False),
                 Parameter(self, "beta", "dbeta", decay=False)]
 
     def buffers(self) -> dict[str, np.ndarray]:
+        if self.running_mean is None or self.running_var is None:
+            return {}
         return {"running_mean": self.running_mean, "running_var": self.running_var}
 
     def get_config(self) -> dict[str, Any]:
         return {"n": self.n, "momentum": self.momentum, "eps": self.eps,
+                "affine": self.affine, "track_running_stats": self.track_running_stats,
                 "dtype": self.dtype.name}
 
     @property

@@ -9,12 +9,16 @@ All optimisers share one front::
 Behind it each optimiser is a chain of small transforms (:mod:`backprop.optim.transforms`)
 applied to a copy of the gradients, in this order::
 
-    ClipByValue -> ClipByGlobalNorm -> AddDecayedWeights (L2) -> Momentum | ScaleByAdam
+    ClipByValue -> ClipByGlobalNorm -> AddDecayedWeights (L2)
+        -> Momentum | ScaleByAdam | ScaleByRMS -> Momentum | ScaleByNAdam
         -> [AddDecayedWeights (decoupled, AdamW)] -> p <- p - lr * u
 
-* ``SGD``   = [clip] -> L2 decay -> momentum -> scale by :math:`-\alpha`
-* ``Adam``  = [clip] -> L2 decay -> Adam     -> scale by :math:`-\alpha`
-* ``AdamW`` = [clip] -> Adam -> decoupled decay -> scale by :math:`-\alpha`
+* ``SGD``     = [clip] -> L2 decay -> momentum -> scale by :math:`-\alpha`
+* ``Adam``    = [clip] -> L2 decay -> Adam     -> scale by :math:`-\alpha`
+* ``AdamW``   = [clip] -> Adam -> decoupled decay -> scale by :math:`-\alpha`
+* ``RMSprop`` = [clip] -> L2 decay -> RMS scaling -> momentum -> scale by :math:`-\alpha`
+* ``NAdam``   = [clip] -> L2 decay -> NAdam -> scale by :math:`-\alpha` (or, decoupled,
+  [clip] -> NAdam -> decoupled decay -> scale)
 
 Clipping comes first so it bounds the raw gradient, as ``clip_grad_norm_`` called before
 ``optimizer.step()`` does in PyTorch. Parameters change in exactly one place,
@@ -29,9 +33,10 @@ The learning rate lives in ``opt.lr`` and the other hyper-parameters (``momentum
 is validated whenever it is assigned.
 
 Every optimiser is registered in :data:`OPTIMIZERS` under ``torch.optim``'s lower-case name
-(``"sgd"``, ``"adam"``, ``"adamw"``) and built by name with ``torch.optim``'s arguments:
-``make_optimizer("sgd", params, lr=0.1, momentum=0.9)``. Two presets are registered beside
-them: ``"momentum"`` (SGD with momentum 0.9) and ``"nesterov"`` (the same with Nesterov).
+(``"sgd"``, ``"adam"``, ``"adamw"``, ``"rmsprop"``, ``"nadam"``) and built by name with
+``torch.optim``'s arguments: ``make_optimizer("sgd", params, lr=0.1, momentum=0.9)``. Two presets
+are registered beside them: ``"momentum"`` (SGD with momentum 0.9) and ``"nesterov"`` (the same
+with Nesterov).
 """
 
 from __future__ import annotations
@@ -42,7 +47,14 @@ from typing import Any
 import numpy as np
 
 from .. import compiled
-from .._checks import Alias, check_non_negative, check_positive, check_range
+from .._checks import (
+    Alias,
+    check_bool,
+    check_non_negative,
+    check_norm_type,
+    check_positive,
+    check_range,
+)
 from ..parameters import Parameter, contiguous_run
 from ..registry import Registry
 from .transforms import (
@@ -52,6 +64,8 @@ from .transforms import (
     ClipByValue,
     Momentum,
     ScaleByAdam,
+    ScaleByNAdam,
+    ScaleByRMS,
     Transform,
 )
 
@@ -120,12 +134,16 @@ def resolve_decay_mask(params: Sequence[Parameter], decay_mask: DecayMask) -> li
     return [bool(m) for m in mask]
 
 
-def _clipping(clip_norm: float | None, clip_value: float | None) -> list[Transform]:
+def _clipping(clip_norm: float | None, clip_value: float | None,
+              clip_norm_type: float = 2.0) -> list[Transform]:
     chain: list[Transform] = []
     if clip_value is not None:
         chain.append(ClipByValue(clip_value))
+    norm_type = check_norm_type("clip_norm_type", clip_norm_type)
     if clip_norm is not None:
-        chain.append(ClipByGlobalNorm(clip_norm))
+        chain.append(ClipByGlobalNorm(clip_norm, norm_type))
+    elif norm_type != 2.0:
+        raise ValueError(f"clip_norm_type={clip_norm_type!r} has no effect without clip_norm")
     return chain
 
 
@@ -156,6 +174,12 @@ class Optimizer:
     transforms : list of Transform
     n_steps : int
         Number of :meth:`step` calls.
+    initial_lr : float or None
+        The rate the first schedule attached to this optimiser started from (PyTorch's
+        ``param_group["initial_lr"]``): every later schedule on the same optimiser takes it as
+        its ``base_lr``, and :class:`~backprop.optim.SequentialLR` resets the rate to it. None
+        until a schedule is attached; not part of :meth:`state_dict` (a schedule saves its own
+        ``base_lr``).
     """
 
     def __init__(self, params: Iterable[Parameter], lr: float,
@@ -188,6 +212,7 @@ class Optimizer:
         for t in self.transforms:
             t.init(arrays, layout)
         self.n_steps = 0
+        self.initial_lr: float | None = None
         self._fused = self._fused_plan()
 
     # --- building -------------------------------------------------------------------------
@@ -217,6 +242,8 @@ class Optimizer:
         if len(pre) > 1 or len(post) > 1:
             return None
         if not all(isinstance(t, AddDecayedWeights) for t in (*pre, *post)):
+            return None
+        if chain[i].amsgrad:  # the compiled kernel has no AMSGrad: the chain runs instead
             return None
         return chain[i], (pre[0] if pre else None), (post[0] if post else None)
 
@@ -418,6 +445,9 @@ class SGD(Optimizer):
     clip_norm, clip_value : float or None, keyword-only
         Clip the gradient by global norm / by value before anything else (see
         :func:`~backprop.optim.clip_grad_norm`, :func:`~backprop.optim.clip_grad_value`).
+    clip_norm_type : float, default 2, keyword-only
+        The order of the norm ``clip_norm`` bounds (:math:`p > 0` or ``inf``), as
+        ``clip_grad_norm_``'s ``norm_type``.
 
     Examples
     --------
@@ -432,11 +462,11 @@ class SGD(Optimizer):
     def __init__(self, params: Iterable[Parameter], lr: float, momentum: float = 0.0,
                  dampening: float = 0.0, nesterov: bool = False, weight_decay: float = 0.0, *,
                  decay_mask: DecayMask = None, clip_norm: float | None = None,
-                 clip_value: float | None = None):
+                 clip_value: float | None = None, clip_norm_type: float = 2.0):
         params = as_parameter_list(params)
         self._momentum = Momentum(momentum, dampening, nesterov)
         self._decay = AddDecayedWeights(weight_decay, resolve_decay_mask(params, decay_mask))
-        chain = _clipping(clip_norm, clip_value) + [self._decay, self._momentum]
+        chain = _clipping(clip_norm, clip_value, clip_norm_type) + [self._decay, self._momentum]
         super().__init__(params, lr, chain)
 
     momentum = Alias("_momentum", "momentum",
@@ -458,7 +488,9 @@ class Adam(Optimizer):
         p_t = p_{t-1} - \alpha\, \frac{m_t / (1-\beta_1^t)}{\sqrt{v_t / (1-\beta_2^t)} + \epsilon}
 
     The decay term :math:`\lambda p` goes through Adam's rescaling, so large-gradient weights
-    decay less -- the reason :class:`AdamW` exists.
+    decay less -- the reason :class:`AdamW` exists. With ``amsgrad=True`` the denominator uses
+    :math:`\max_{k \le t} v_k` instead of :math:`v_t` (PyTorch's AMSGrad, see
+    :class:`ScaleByAdam`); the compiled fast path does not do it, so the transform chain runs.
 
     Parameters
     ----------
@@ -470,7 +502,9 @@ class Adam(Optimizer):
         :math:`\epsilon > 0`, outside the square root (see :class:`ScaleByAdam`).
     weight_decay : float, default 0
         L2 coefficient :math:`\lambda \ge 0`.
-    decay_mask, clip_norm, clip_value : keyword-only
+    amsgrad : bool, default False
+        Divide by the largest second moment so far (fixed at construction).
+    decay_mask, clip_norm, clip_value, clip_norm_type : keyword-only
         As in :class:`SGD`.
     """
 
@@ -478,17 +512,18 @@ class Adam(Optimizer):
 
     def __init__(self, params: Iterable[Parameter], lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0, *, decay_mask: DecayMask = None,
-                 clip_norm: float | None = None, clip_value: float | None = None):
+                 weight_decay: float = 0.0, amsgrad: bool = False, *,
+                 decay_mask: DecayMask = None, clip_norm: float | None = None,
+                 clip_value: float | None = None, clip_norm_type: float = 2.0):
         params = as_parameter_list(params)
         b1, b2 = _as_betas(betas)
-        self._adam = ScaleByAdam(b1, b2, eps)
+        self._adam = ScaleByAdam(b1, b2, eps, amsgrad)
         self._decay = AddDecayedWeights(weight_decay, resolve_decay_mask(params, decay_mask))
         if self._decoupled:
             core = [self._adam, self._decay]
         else:
             core = [self._decay, self._adam]
-        super().__init__(params, lr, _clipping(clip_norm, clip_value) + core)
+        super().__init__(params, lr, _clipping(clip_norm, clip_value, clip_norm_type) + core)
 
     @property
     def betas(self) -> tuple[float, float]:
@@ -502,6 +537,11 @@ class Adam(Optimizer):
 
     eps = Alias("_adam", "eps")
     weight_decay = Alias("_decay", "weight_decay")
+
+    @property
+    def amsgrad(self) -> bool:
+        """Whether AMSGrad's maximum of the second moments is used (fixed at construction)."""
+        return self._adam.amsgrad
 
 
 class AdamW(Adam):
@@ -524,7 +564,9 @@ class AdamW(Adam):
     eps : float, default 1e-8
     weight_decay : float, default 1e-2
         :math:`\lambda \ge 0` (PyTorch's default is not zero here).
-    decay_mask, clip_norm, clip_value : keyword-only
+    amsgrad : bool, default False
+        As in :class:`Adam`.
+    decay_mask, clip_norm, clip_value, clip_norm_type : keyword-only
         As in :class:`SGD`.
     """
 
@@ -532,10 +574,154 @@ class AdamW(Adam):
 
     def __init__(self, params: Iterable[Parameter], lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 1e-2, *, decay_mask: DecayMask = None,
-                 clip_norm: float | None = None, clip_value: float | None = None):
-        super().__init__(params, lr, betas, eps, weight_decay, decay_mask=decay_mask,
-                         clip_norm=clip_norm, clip_value=clip_value)
+                 weight_decay: float = 1e-2, amsgrad: bool = False, *,
+                 decay_mask: DecayMask = None, clip_norm: float | None = None,
+                 clip_value: float | None = None, clip_norm_type: float = 2.0):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, decay_mask=decay_mask,
+                         clip_norm=clip_norm, clip_value=clip_value,
+                         clip_norm_type=clip_norm_type)
+
+
+class RMSprop(Optimizer):
+    r"""RMSprop, as ``torch.optim.RMSprop``: each weight's step divided by its recent RMS gradient.
+
+    With gradient :math:`g_t`, L2 coefficient :math:`\lambda`, smoothing :math:`\alpha` and
+    momentum :math:`\mu` (all state starting at 0):
+
+    .. math::
+        d_t = g_t + \lambda p_{t-1}, \qquad
+        s_t = \alpha s_{t-1} + (1-\alpha)\, d_t^2, \qquad
+        r_t = \frac{d_t}{\sqrt{s_t} + \epsilon}
+        \quad\Bigl(\text{centered: } \bar d_t = \alpha \bar d_{t-1} + (1-\alpha) d_t,\
+        r_t = \frac{d_t}{\sqrt{s_t - \bar d_t^{\,2}} + \epsilon}\Bigr)
+
+    .. math::
+        b_t = \mu b_{t-1} + r_t, \qquad p_t = p_{t-1} - \alpha_{lr}\, b_t
+        \quad (\mu = 0:\ p_t = p_{t-1} - \alpha_{lr}\, r_t)
+
+    The chain is [clip] -> L2 decay -> :class:`ScaleByRMS` -> :class:`Momentum` -> scale by
+    :math:`-\alpha_{lr}`; PyTorch's zero-initialised ``momentum_buffer`` equals
+    :class:`Momentum`'s first buffer :math:`b_1 = r_1`. State: ``rmsprop.square_avg``,
+    ``rmsprop.grad_avg`` (centered) and ``momentum.buf`` (PyTorch's ``momentum_buffer``, under
+    the name SGD's momentum uses here).
+
+    Where libraries differ: :math:`\epsilon` outside the square root (PyTorch); TensorFlow and
+    optax's default add it inside (see :class:`ScaleByRMS`).
+
+    Parameters
+    ----------
+    params : iterable of Parameter
+    lr : float, default 1e-2
+    alpha : float, default 0.99
+        Smoothing constant :math:`\alpha \in [0, 1]` (Keras's ``rho``).
+    eps : float, default 1e-8
+        :math:`\epsilon > 0`.
+    weight_decay : float, default 0
+        L2 coefficient :math:`\lambda \ge 0`, added to the gradient.
+    momentum : float, default 0
+        :math:`\mu \in [0, 1)`.
+    centered : bool, default False
+        Normalise by the estimated variance instead of the second moment (fixed at
+        construction).
+    decay_mask, clip_norm, clip_value, clip_norm_type : keyword-only
+        As in :class:`SGD`.
+    """
+
+    def __init__(self, params: Iterable[Parameter], lr: float = 1e-2, alpha: float = 0.99,
+                 eps: float = 1e-8, weight_decay: float = 0.0, momentum: float = 0.0,
+                 centered: bool = False, *, decay_mask: DecayMask = None,
+                 clip_norm: float | None = None, clip_value: float | None = None,
+                 clip_norm_type: float = 2.0):
+        params = as_parameter_list(params)
+        self._rms = ScaleByRMS(alpha, eps, centered)
+        self._momentum = Momentum(momentum)
+        self._decay = AddDecayedWeights(weight_decay, resolve_decay_mask(params, decay_mask))
+        chain = (_clipping(clip_norm, clip_value, clip_norm_type)
+                 + [self._decay, self._rms, self._momentum])
+        super().__init__(params, lr, chain)
+
+    alpha = Alias("_rms", "alpha")
+    eps = Alias("_rms", "eps")
+    momentum = Alias("_momentum", "momentum",
+                     "Momentum :math:`\\mu`; a schedule (:class:`OneCycleLR`) may cycle it.")
+    weight_decay = Alias("_decay", "weight_decay")
+
+    @property
+    def centered(self) -> bool:
+        """Whether the variance is used instead of the second moment (fixed at construction)."""
+        return self._rms.centered
+
+
+class NAdam(Optimizer):
+    r"""NAdam (Adam with Nesterov momentum, Dozat 2016), as ``torch.optim.NAdam``.
+
+    With :math:`d_t = g_t + \lambda p_{t-1}` (L2) or :math:`d_t = g_t` (decoupled), Adam's
+    moments of :math:`d_t` and the momentum schedule :math:`\mu_t = \beta_1(1 - \frac12
+    0.96^{t\psi})`, :math:`\Pi_t = \prod_{k \le t}\mu_k`:
+
+    .. math::
+        p_t = p_{t-1} - \alpha\left[\frac{1-\mu_t}{1-\Pi_t}\,\frac{d_t}{D_t}
+              + \frac{\mu_{t+1}}{1-\Pi_t\mu_{t+1}}\,\frac{m_t}{D_t}\right]
+              \;[-\, \alpha\lambda p_{t-1}], \qquad
+        D_t = \sqrt{v_t/(1-\beta_2^t)} + \epsilon
+
+    The chain is [clip] -> L2 decay -> :class:`ScaleByNAdam` -> scale, or, with
+    ``decoupled_weight_decay=True`` (PyTorch's flag, NAdamW), [clip] -> NAdam -> decoupled decay
+    -> scale, as :class:`AdamW`. State as PyTorch's: ``nadam.exp_avg``, ``nadam.exp_avg_sq``,
+    ``nadam.mu_product``, ``nadam.step``.
+
+    Where libraries differ: the momentum schedule :math:`\mu_t` is Dozat's, as PyTorch and Keras
+    use; optax's ``nadam`` keeps :math:`\beta_1` constant. See :class:`ScaleByNAdam`.
+
+    Parameters
+    ----------
+    params : iterable of Parameter
+    lr : float, default 2e-3
+    betas : (float, float), default (0.9, 0.999)
+    eps : float, default 1e-8
+    weight_decay : float, default 0
+        :math:`\lambda \ge 0`.
+    momentum_decay : float, default 4e-3
+        :math:`\psi \ge 0` of the momentum schedule.
+    decoupled_weight_decay : bool, default False
+        Decay as AdamW does instead of L2 (fixed at construction).
+    decay_mask, clip_norm, clip_value, clip_norm_type : keyword-only
+        As in :class:`SGD`.
+    """
+
+    def __init__(self, params: Iterable[Parameter], lr: float = 2e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.0, momentum_decay: float = 4e-3,
+                 decoupled_weight_decay: bool = False, *, decay_mask: DecayMask = None,
+                 clip_norm: float | None = None, clip_value: float | None = None,
+                 clip_norm_type: float = 2.0):
+        params = as_parameter_list(params)
+        b1, b2 = _as_betas(betas)
+        self._decoupled = check_bool("decoupled_weight_decay", decoupled_weight_decay)
+        self._nadam = ScaleByNAdam(b1, b2, eps, momentum_decay)
+        self._decay = AddDecayedWeights(weight_decay, resolve_decay_mask(params, decay_mask))
+        core = ([self._nadam, self._decay] if self._decoupled
+                else [self._decay, self._nadam])
+        super().__init__(params, lr, _clipping(clip_norm, clip_value, clip_norm_type) + core)
+
+    @property
+    def betas(self) -> tuple[float, float]:
+        r""":math:`(\beta_1, \beta_2)`; :class:`OneCycleLR` may cycle :math:`\beta_1`."""
+        return (self._nadam.b1, self._nadam.b2)
+
+    @betas.setter
+    def betas(self, value: tuple[float, float]) -> None:
+        b1, b2 = _as_betas(value)
+        self._nadam.b1, self._nadam.b2 = b1, b2
+
+    eps = Alias("_nadam", "eps")
+    momentum_decay = Alias("_nadam", "momentum_decay")
+    weight_decay = Alias("_decay", "weight_decay")
+
+    @property
+    def decoupled_weight_decay(self) -> bool:
+        """Whether the decay is decoupled (NAdamW) rather than L2 (fixed at construction)."""
+        return self._decoupled
 
 
 #: every optimiser by name, with ``torch.optim``'s arguments; ``register_optimizer`` adds one
@@ -545,6 +731,8 @@ OPTIMIZERS.add("momentum", SGD.preset(momentum=0.9))
 OPTIMIZERS.add("nesterov", SGD.preset(momentum=0.9, nesterov=True))
 OPTIMIZERS.add("adam", Adam)
 OPTIMIZERS.add("adamw", AdamW)
+OPTIMIZERS.add("rmsprop", RMSprop)
+OPTIMIZERS.add("nadam", NAdam)
 
 
 def register_optimizer(name: str, factory: Callable[..., Optimizer], *,

@@ -15,10 +15,15 @@ starting learning rate, and the ``k``-th call to ``step()`` gives the rate of st
 (``base_lr``) and :math:`t` is ``last_epoch``.
 
 Where PyTorch updates the rate *recursively* from the optimiser's current rate
-(:class:`StepLR`, :class:`ExponentialLR`, :class:`CosineAnnealingLR`), so that changes made to
-``opt.lr`` from outside carry through, these classes do the same, with the same arithmetic, so the
-sequences agree with PyTorch's to the last bit; the docstrings give the closed forms these
-recursions reproduce. :class:`OneCycleLR` is computed in closed form, as in PyTorch.
+(:class:`StepLR`, :class:`MultiStepLR`, :class:`ExponentialLR`, :class:`CosineAnnealingLR`,
+:class:`LinearLR`), so that changes made to ``opt.lr`` from outside carry through, these classes
+do the same, with the same arithmetic, so the sequences agree with PyTorch's to the last bit; the
+docstrings give the closed forms these recursions reproduce. :class:`OneCycleLR`,
+:class:`CosineAnnealingWarmRestarts` and :class:`LambdaLR` are computed from ``base_lr``, as in
+PyTorch, and :class:`SequentialLR` runs schedules one after another, restarting each at its
+milestone from its closed form (PyTorch's ``step(0)``). ``base_lr`` is the optimiser's
+``initial_lr``: the rate before the first schedule attached to it, as PyTorch's
+``param_group["initial_lr"]``.
 
 Every schedule is registered in :data:`SCHEDULES` under a short name (``"step"``, ``"cosine"``,
 ...) and says when the trainer steps it (``interval``: ``"epoch"`` or ``"step"``, i.e. after
@@ -33,11 +38,20 @@ infinite ``best`` of a fresh :class:`ReduceLROnPlateau` as ``Infinity`` and read
 
 from __future__ import annotations
 
+import bisect
 import math
 import numbers
+from collections.abc import Callable
 from typing import Any
 
-from .._checks import check_bool, check_int, check_non_negative, check_positive, check_range
+from .._checks import (
+    check_bool,
+    check_int,
+    check_non_negative,
+    check_positive,
+    check_range,
+    check_real,
+)
 from ..registry import Registry
 from .optimizers import Optimizer
 
@@ -68,13 +82,27 @@ class LRScheduler:
     #: whether step() takes the monitored metric (the validation loss)
     needs_metric = False
 
+    #: whether ``backprop train --schedule`` offers it (False for schedules built from Python
+    #: objects, such as a callable or other schedules, that cannot be typed on a command line)
+    command_line = True
+
     def __init__(self, optimizer: Optimizer):
         self._attach(optimizer)
-        self.base_lr = optimizer.lr
+        if optimizer.initial_lr is None:
+            optimizer.initial_lr = optimizer.lr
+        # PyTorch's base_lrs come from the optimiser's initial_lr, set by the first schedule
+        self.base_lr = optimizer.initial_lr
         self.last_epoch = -1
+        self._initial_step()
+
+    def _initial_step(self) -> None:
+        """The step construction counts as step 0 (PyTorch's ``_initial_step``); also what
+        :class:`SequentialLR` calls on the schedule that runs first."""
         self._initial = True
-        self.step()
-        self._initial = False
+        try:
+            self.step()
+        finally:
+            self._initial = False
 
     def _attach(self, optimizer: Optimizer) -> None:
         if not isinstance(optimizer, Optimizer):
@@ -84,6 +112,22 @@ class LRScheduler:
 
     def _lr_at(self, t: int) -> float:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def _closed_form(self, t: int) -> float | None:
+        """The rate at step ``t`` from ``base_lr`` alone (PyTorch's ``_get_closed_form_lr``), or
+        None for a schedule that has no closed form."""
+        return None
+
+    def _restart(self, t: int) -> None:
+        """Jump to step ``t``: the closed form if there is one, else :meth:`_lr_at` (PyTorch's
+        ``_update_lr(epoch)``). :class:`SequentialLR` calls ``_restart(0)`` on a schedule when
+        its milestone is reached."""
+        lr = self._closed_form(t)
+        if lr is None:
+            lr = self._lr_at(t)
+        self.last_epoch = t
+        self.optimizer.lr = lr
+        self._last_lr = self.optimizer.lr
 
     def step(self) -> None:
         """Advance one step and set ``optimizer.lr`` to the new rate."""
@@ -169,6 +213,9 @@ class StepLR(LRScheduler):
             return lr
         return lr * self.gamma
 
+    def _closed_form(self, t: int) -> float:
+        return self.base_lr * self.gamma ** (t // self.step_size)
+
 
 @SCHEDULES.decorator()
 class ExponentialLR(LRScheduler):
@@ -195,6 +242,9 @@ class ExponentialLR(LRScheduler):
     def _lr_at(self, t: int) -> float:
         lr = self.optimizer.lr
         return lr if self._initial else lr * self.gamma
+
+    def _closed_form(self, t: int) -> float:
+        return self.base_lr * self.gamma ** t
 
 
 @SCHEDULES.decorator()
@@ -242,6 +292,10 @@ class CosineAnnealingLR(LRScheduler):
             return lr + (self.base_lr - eta_min) * (1 - math.cos(math.pi / T)) / 2
         return ((1 + math.cos(math.pi * t / T)) / (1 + math.cos(math.pi * (t - 1) / T))
                 * (lr - eta_min) + eta_min)
+
+    def _closed_form(self, t: int) -> float:
+        eta_min = self.eta_min
+        return eta_min + (self.base_lr - eta_min) * (1 + math.cos(math.pi * t / self.T_max)) / 2
 
 
 @SCHEDULES.decorator()
@@ -332,6 +386,7 @@ class OneCycleLR(LRScheduler):
             # the warm-up would span [0, 0]: PyTorch divides by zero at step 0
             raise ValueError(f"pct_start * total_steps must not be 1 (an empty warm-up), got "
                              f"pct_start={self.pct_start:g}, total_steps={self.total_steps}")
+        optimizer.initial_lr = self.initial_lr  # PyTorch overrides the group's initial_lr too
         super().__init__(optimizer)
 
     def _after_load(self) -> None:
@@ -492,6 +547,363 @@ class ReduceLROnPlateau(LRScheduler):
         self._last_lr = self.optimizer.lr
 
 
+@SCHEDULES.decorator()
+class LinearLR(LRScheduler):
+    r"""Scale the rate by a factor that moves linearly from ``start_factor`` to ``end_factor``.
+
+    The usual warm-up: ``LinearLR(opt, start_factor=0.1, total_iters=5)`` starts at a tenth of
+    the rate and reaches the full rate after 5 steps, where it stays. With :math:`f_s, f_e` the
+    factors and :math:`T` = ``total_iters``:
+
+    .. math:: \eta_t = \eta_0 \left(f_s + (f_e - f_s)\,\frac{\min(t, T)}{T}\right)
+
+    computed as PyTorch does, recursively from the optimiser's current rate:
+    :math:`\eta_0 \leftarrow \eta_0 f_s` at construction, then for :math:`1 \le t \le T`
+
+    .. math::
+        \eta_t = \eta_{t-1}\left(1 + \frac{f_e - f_s}{T f_s + (t - 1)(f_e - f_s)}\right)
+
+    and :math:`\eta_t = \eta_{t-1}` after :math:`T`.
+
+    Parameters
+    ----------
+    optimizer : Optimizer
+    start_factor : float, default 1/3
+        :math:`f_s \in (0, 1]`.
+    end_factor : float, default 1
+        :math:`f_e \in [0, 1]`.
+    total_iters : int, default 5
+        :math:`T \ge 1` steps to go from one factor to the other.
+    """
+
+    name = "linear"
+    _hyper = ("start_factor", "end_factor", "total_iters")
+
+    def __init__(self, optimizer: Optimizer, start_factor: float = 1.0 / 3,
+                 end_factor: float = 1.0, total_iters: int = 5):
+        self.start_factor = check_range("start_factor", start_factor, 0.0, 1.0, low_open=True,
+                                        high_open=False)
+        self.end_factor = check_range("end_factor", end_factor, 0.0, 1.0, high_open=False)
+        self.total_iters = check_int("total_iters", total_iters, minimum=1)
+        super().__init__(optimizer)
+
+    def _lr_at(self, t: int) -> float:
+        lr = self.optimizer.lr
+        if t == 0:
+            return lr * self.start_factor
+        if self._initial or t > self.total_iters:
+            return lr
+        f_s, f_e = self.start_factor, self.end_factor
+        return lr * (1.0 + (f_e - f_s) / (self.total_iters * f_s + (t - 1) * (f_e - f_s)))
+
+    def _closed_form(self, t: int) -> float:
+        f_s, f_e, T = self.start_factor, self.end_factor, self.total_iters
+        return self.base_lr * (f_s + (f_e - f_s) * min(T, t) / T)
+
+
+@SCHEDULES.decorator()
+class MultiStepLR(LRScheduler):
+    r"""Multiply the rate by :math:`\gamma` at each milestone.
+
+    .. math:: \eta_t = \eta_0\, \gamma^{\,|\{k \,:\, m_k \le t\}|}
+
+    computed recursively as PyTorch does: :math:`\eta_t = \eta_{t-1}\,\gamma^{n_t}`, where
+    :math:`n_t` is the number of times :math:`t` appears among the milestones (a milestone listed
+    twice multiplies by :math:`\gamma^2`). A milestone 0 applies at construction, as in PyTorch.
+
+    Parameters
+    ----------
+    optimizer : Optimizer
+    milestones : sequence of int
+        Steps :math:`m_1 \le m_2 \le \dots`, each :math:`\ge 0`, in non-decreasing order.
+    gamma : float, default 0.1
+        Factor :math:`\gamma > 0`.
+    """
+
+    name = "multistep"
+    _hyper = ("milestones", "gamma")
+
+    def __init__(self, optimizer: Optimizer, milestones: Any, gamma: float = 0.1):
+        self.milestones = _as_milestones("milestones", milestones, minimum=0, strict=False)
+        self.gamma = check_positive("gamma", gamma)
+        self._after_load()
+        super().__init__(optimizer)
+
+    def _after_load(self) -> None:
+        self._counts: dict[int, int] = {}
+        for m in self.milestones:
+            self._counts[m] = self._counts.get(m, 0) + 1
+
+    def _lr_at(self, t: int) -> float:
+        lr = self.optimizer.lr
+        n = self._counts.get(t, 0)
+        return lr if n == 0 else lr * self.gamma ** n
+
+    def _closed_form(self, t: int) -> float:
+        return self.base_lr * self.gamma ** bisect.bisect_right(self.milestones, t)
+
+
+@SCHEDULES.decorator()
+class CosineAnnealingWarmRestarts(LRScheduler):
+    r"""Cosine annealing with warm restarts (SGDR, Loshchilov & Hutter).
+
+    The rate follows half a cosine from :math:`\eta_0` down towards :math:`\eta_{min}` over a
+    period of :math:`T_i` steps, then jumps back to :math:`\eta_0`; each period is
+    :math:`T_{mult}` times the previous one (:math:`T_0, T_0 T_{mult}, T_0 T_{mult}^2, \dots`).
+    With :math:`T_{cur}` the steps since the last restart:
+
+    .. math::
+        \eta_t = \eta_{min} + \tfrac12(\eta_0 - \eta_{min})
+                 \left(1 + \cos\frac{\pi\, T_{cur}}{T_i}\right), \qquad
+        T_{cur} \leftarrow T_{cur} + 1;\ \text{if } T_{cur} \ge T_i:\
+        T_{cur} \leftarrow T_{cur} - T_i,\ T_i \leftarrow T_{mult} T_i
+
+    PyTorch's arithmetic, computed from :math:`T_{cur}` and :math:`T_i` as PyTorch does. It is
+    stepped once per epoch by default (``interval = "epoch"``), as PyTorch's examples do; pass
+    ``schedule_interval="step"`` to ``fit`` to restart within epochs. PyTorch's fractional
+    ``step(epoch)`` calls are not offered.
+
+    Parameters
+    ----------
+    optimizer : Optimizer
+    T_0 : int
+        Length of the first period (:math:`\ge 1`).
+    T_mult : int, default 1
+        Growth of the period after each restart (:math:`\ge 1`).
+    eta_min : float, default 0
+        Lowest rate (:math:`\ge 0`).
+
+    Attributes
+    ----------
+    T_i, T_cur : int
+        The current period and the position in it.
+    """
+
+    name = "cosine_restarts"
+    _hyper = ("T_0", "T_mult", "eta_min")
+
+    def __init__(self, optimizer: Optimizer, T_0: int, T_mult: int = 1, eta_min: float = 0.0):
+        self.T_0 = check_int("T_0", T_0, minimum=1)
+        self.T_mult = check_int("T_mult", T_mult, minimum=1)
+        self.eta_min = check_non_negative("eta_min", eta_min)
+        self.T_i = self.T_0
+        self.T_cur = -1
+        super().__init__(optimizer)
+
+    def _counters(self) -> dict[str, Any]:
+        return {**super()._counters(), "T_i": self.T_i, "T_cur": self.T_cur}
+
+    def _lr_at(self, t: int) -> float:
+        # the rate at the current position; t is implied by T_cur (as in PyTorch's get_lr)
+        eta_min = self.eta_min
+        return eta_min + (self.base_lr - eta_min) * (
+            1 + math.cos(math.pi * self.T_cur / self.T_i)) / 2
+
+    def step(self) -> None:
+        """Advance one step (restarting when the period is over) and set ``optimizer.lr``."""
+        old = (self.T_cur, self.T_i)
+        if self.last_epoch < 0:
+            self.T_cur, self.T_i = 0, self.T_0
+        else:
+            self.T_cur += 1
+            if self.T_cur >= self.T_i:
+                self.T_cur %= self.T_i
+                self.T_i *= self.T_mult
+        try:
+            lr = self._lr_at(self.last_epoch + 1)
+            self.optimizer.lr = lr
+        except Exception:
+            self.T_cur, self.T_i = old
+            raise
+        self.last_epoch += 1
+        self._last_lr = self.optimizer.lr
+
+
+@SCHEDULES.decorator()
+class LambdaLR(LRScheduler):
+    r"""The rate is the starting rate times a Python function of the step.
+
+    .. math:: \eta_t = \eta_0 \cdot \lambda(t)
+
+    ``lr_lambda(t) -> factor`` is any callable, e.g. ``lambda epoch: 0.95 ** epoch``. Registered
+    by name so that the registry knows it, but built from Python only: a callable cannot be typed
+    on the command line (``command_line = False``).
+
+    :meth:`state_dict` saves everything but the callable, as PyTorch does for functions and
+    lambdas; rebuild the schedule with the same function before loading a state. (PyTorch also
+    saves the ``__dict__`` of a callable *object*; here states stay plain JSON, so it is not.)
+
+    Parameters
+    ----------
+    optimizer : Optimizer
+    lr_lambda : callable int -> float
+        The factor :math:`\lambda(t)` for step :math:`t = 0, 1, \dots`; the rate must come out
+        :math:`\ge 0`.
+    """
+
+    name = "lambda"
+    command_line = False
+
+    def __init__(self, optimizer: Optimizer, lr_lambda: Callable[[int], float]):
+        if not callable(lr_lambda):
+            raise TypeError(f"lr_lambda must be a callable step -> factor, got {lr_lambda!r}")
+        self.lr_lambda = lr_lambda
+        super().__init__(optimizer)
+
+    def _lr_at(self, t: int) -> float:
+        factor = check_real(f"lr_lambda({t})", self.lr_lambda(t))
+        return self.base_lr * factor
+
+    def __repr__(self) -> str:
+        fn = getattr(self.lr_lambda, "__name__", repr(self.lr_lambda))
+        return f"LambdaLR(lr_lambda={fn}, last_epoch={self.last_epoch})"
+
+
+@SCHEDULES.decorator()
+class SequentialLR(LRScheduler):
+    r"""Run schedules one after another, switching at milestones (e.g. warm-up, then cosine).
+
+    With schedules :math:`S_0, \dots, S_n` and milestones :math:`m_1 < \dots < m_n`, step
+    :math:`t` belongs to :math:`S_k` for :math:`m_k \le t < m_{k+1}` (:math:`m_0 = 0`)::
+
+        warm = bp.LinearLR(opt, start_factor=0.1, total_iters=5)
+        main = bp.CosineAnnealingLR(opt, T_max=55)
+        sched = bp.SequentialLR(opt, [warm, main], milestones=[5])
+
+    PyTorch's behaviour, step for step:
+
+    * **construction** sets the rate back to the optimiser's ``initial_lr`` (the rate before any
+      schedule), takes back the construction step of every schedule (``last_epoch -= 1``) and
+      runs the construction step of :math:`S_0` again, so the later schedules' own
+      construction leaves no trace;
+    * at milestone :math:`m_k`, :math:`S_k` restarts at its step 0 *in closed form* from its
+      ``base_lr`` (PyTorch's ``step(0)``), so the rate jumps to :math:`S_k`'s starting rate
+      whatever :math:`S_{k-1}` left; after that :math:`S_k` is stepped as usual, counting from 0.
+
+    :meth:`state_dict` holds the children's states. Every schedule must drive the same optimiser
+    and have the same ``interval``; :class:`ReduceLROnPlateau` (its ``step`` needs a metric) and
+    nested ``SequentialLR`` are refused (PyTorch refuses the first and fails at a milestone on
+    the second). Built from Python only (``command_line = False``); ``backprop train
+    --warmup-epochs`` builds one.
+
+    Parameters
+    ----------
+    optimizer : Optimizer
+    schedulers : sequence of LRScheduler
+        At least one, all built on ``optimizer``.
+    milestones : sequence of int
+        One fewer than the schedules, strictly increasing, each :math:`\ge 1`.
+    """
+
+    name = "sequential"
+    command_line = False
+    _hyper = ("milestones",)
+
+    def __init__(self, optimizer: Optimizer, schedulers: Any, milestones: Any):
+        self._attach(optimizer)
+        try:
+            schedulers = list(schedulers)
+        except TypeError:
+            raise TypeError(f"schedulers must be a list of schedules, got "
+                            f"{type(schedulers).__name__}") from None
+        if not schedulers:
+            raise ValueError("SequentialLR needs at least one schedule, got none")
+        for i, s in enumerate(schedulers):
+            if not isinstance(s, LRScheduler):
+                raise TypeError(f"schedulers[{i}] must be a backprop schedule, got "
+                                f"{type(s).__name__}")
+            if s.needs_metric or isinstance(s, SequentialLR):
+                raise ValueError(f"SequentialLR cannot run {type(s).__name__} (schedulers[{i}]): "
+                                 f"{'its step needs a metric' if s.needs_metric else 'nesting'}"
+                                 f" is not supported")
+            if s.optimizer is not optimizer:
+                raise ValueError(f"schedulers[{i}] ({type(s).__name__}) drives another optimizer; "
+                                 f"every schedule must be built on the same one")
+        intervals = {s.interval for s in schedulers}
+        if len(intervals) > 1:
+            raise ValueError(f"the schedules step at different intervals "
+                             f"{[s.interval for s in schedulers]}; SequentialLR needs one (set "
+                             f"the 'interval' attribute of a schedule to choose)")
+        milestones = _as_milestones("milestones", milestones, minimum=1, strict=True)
+        if len(milestones) != len(schedulers) - 1:
+            raise ValueError(f"SequentialLR needs one milestone fewer than schedules: got "
+                             f"{len(schedulers)} schedules and milestones {milestones}")
+        self.schedulers = schedulers
+        self.milestones = milestones
+        self.interval = schedulers[0].interval
+        self.last_epoch = 0
+        if optimizer.initial_lr is not None:  # always set: the children were built first
+            optimizer.lr = optimizer.initial_lr
+        for s in schedulers:  # undo the children's construction steps
+            s.last_epoch -= 1
+        first = schedulers[bisect.bisect_right(milestones, 0)]
+        first._initial_step()
+        self._last_lr = first._last_lr
+
+    def step(self) -> None:
+        """Advance one step: the schedule whose turn it is steps, or restarts at its milestone."""
+        t = self.last_epoch + 1
+        k = bisect.bisect_right(self.milestones, t)
+        current = self.schedulers[k]
+        if k > 0 and self.milestones[k - 1] == t:
+            current._restart(0)
+        else:
+            current.step()
+        self.last_epoch = t
+        self._last_lr = current._last_lr
+
+    def _counters(self) -> dict[str, Any]:
+        return {"last_epoch": self.last_epoch, "last_lr": self._last_lr}
+
+    def state_dict(self) -> dict[str, Any]:
+        """JSON-able state: the counters, the milestones and each schedule's own state."""
+        state = super().state_dict()
+        state["schedulers"] = [s.state_dict() for s in self.schedulers]
+        return state
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore what :meth:`state_dict` returned, children included; all or nothing."""
+        if not isinstance(state, dict):
+            raise TypeError(f"state must be a dict from state_dict(), got {type(state).__name__}")
+        children = state.get("schedulers")
+        if not isinstance(children, list) or len(children) != len(self.schedulers):
+            raise ValueError(f"SequentialLR state must hold {len(self.schedulers)} schedule "
+                             f"states under 'schedulers', got {children!r:.80}")
+        milestones = _as_milestones("milestones", state.get("milestones"), minimum=1,
+                                    strict=True)
+        if len(milestones) != len(self.milestones):
+            raise ValueError(f"SequentialLR state has milestones {milestones} for "
+                             f"{len(self.schedulers)} schedules")
+        backup = [s.state_dict() for s in self.schedulers]
+        try:
+            for s, sub in zip(self.schedulers, children, strict=True):
+                s.load_state_dict(sub)
+            super().load_state_dict({k: v for k, v in state.items() if k != "schedulers"})
+        except Exception:
+            for s, sub in zip(self.schedulers, backup, strict=True):
+                s.load_state_dict(sub)
+            raise
+        self.milestones = milestones
+
+    def __repr__(self) -> str:
+        inner = ", ".join(repr(s) for s in self.schedulers)
+        return (f"SequentialLR([{inner}], milestones={self.milestones}, "
+                f"last_epoch={self.last_epoch})")
+
+
+def _as_milestones(label: str, value: Any, *, minimum: int, strict: bool) -> list[int]:
+    """A list of integer steps ``>= minimum`` in increasing (``strict``) or non-decreasing
+    order, with an error naming the offending value."""
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+        raise TypeError(f"{label} must be a list of integers, got {value!r}")
+    out = [check_int(f"{label} entry", m, minimum=minimum) for m in value]
+    for a, b in zip(out[:-1], out[1:], strict=True):
+        if b < a or (strict and b == a):
+            order = "increasing" if strict else "non-decreasing"
+            raise ValueError(f"{label} must be in {order} order, got {out}")
+    return out
+
+
 def register_schedule(cls: type[LRScheduler] | None = None, *, replace: bool = False) -> Any:
     """Register an :class:`LRScheduler` subclass under its ``name`` (a class decorator)."""
 
@@ -514,5 +926,6 @@ def make_schedule(name: str, optimizer: Optimizer, **kwargs: Any) -> LRScheduler
         raise
 
 
-__all__ = ["SCHEDULES", "CosineAnnealingLR", "ExponentialLR", "LRScheduler", "OneCycleLR",
-           "ReduceLROnPlateau", "StepLR", "make_schedule", "register_schedule"]
+__all__ = ["SCHEDULES", "CosineAnnealingLR", "CosineAnnealingWarmRestarts", "ExponentialLR",
+           "LRScheduler", "LambdaLR", "LinearLR", "MultiStepLR", "OneCycleLR",
+           "ReduceLROnPlateau", "SequentialLR", "StepLR", "make_schedule", "register_schedule"]

@@ -5,7 +5,8 @@ starts as a copy of the gradients :math:`g_i = \partial J / \partial p_i`. Each 
 the ``u_i`` in place, in a fixed order, and the optimiser finally applies
 :math:`p_i \leftarrow p_i - \alpha\, u_i` -- the one place where parameters change::
 
-    clip (value, then global norm) -> L2 decay -> momentum / Adam -> [decoupled decay] -> -lr
+    clip (value, then global norm) -> L2 decay -> momentum / Adam / RMS + momentum / NAdam
+        -> [decoupled decay] -> -lr
 
 Every transform
 
@@ -32,6 +33,12 @@ Where libraries differ
   Adam paper's efficient form (used by TensorFlow/Keras) adds an un-corrected
   :math:`\hat\epsilon` to :math:`\sqrt{v_t}`, which is a slightly different, step-dependent
   effective :math:`\epsilon`.
+* **RMSprop's** :math:`\epsilon` (:class:`ScaleByRMS`): outside the square root,
+  :math:`g / (\sqrt{s} + \epsilon)`, as PyTorch (and optax with ``eps_in_sqrt=False``);
+  TensorFlow and optax's default use :math:`g / \sqrt{s + \epsilon}`.
+* **NAdam's momentum** (:class:`ScaleByNAdam`): Dozat's warming-up schedule
+  :math:`\mu_t = \beta_1(1 - \tfrac12 0.96^{0.004 t})`, as PyTorch and Keras; optax's ``nadam``
+  uses a constant :math:`\beta_1`.
 * **Weight decay** (:class:`AddDecayedWeights`): one piece, :math:`u \leftarrow u + \lambda p`,
   whose *position* in the chain decides its meaning. Placed before momentum/Adam it is L2
   regularisation (the penalty's gradient :math:`\lambda p` is added to :math:`g` and then
@@ -49,52 +56,92 @@ from typing import Any
 import numpy as np
 
 from .. import compiled
-from .._checks import Hyper, check_bool, check_non_negative, check_positive, check_range
+from .._checks import (
+    Hyper,
+    check_bool,
+    check_non_negative,
+    check_norm_type,
+    check_positive,
+    check_range,
+)
 from ..parameters import FlatLayout
 
 #: state dictionaries hold JSON-able scalars plus a name -> ndarray dictionary under this key
 ARRAYS = "arrays"
 
 
-def global_norm(arrays: Sequence[np.ndarray]) -> float:
-    r"""Euclidean norm of all arrays seen as one long vector.
+def global_norm(arrays: Sequence[np.ndarray], norm_type: float = 2.0) -> float:
+    r"""The p-norm of all arrays seen as one long vector.
 
-    .. math:: \|u\| = \sqrt{\textstyle\sum_i \sum_k u_{i,k}^2}
+    .. math::
+        \|u\|_p = \Bigl(\textstyle\sum_i \|u_i\|_p^{\,p}\Bigr)^{1/p}
+                 = \Bigl(\textstyle\sum_i \sum_k |u_{i,k}|^p\Bigr)^{1/p}, \qquad
+        \|u\|_\infty = \max_{i,k} |u_{i,k}|
+
+    For :math:`p = 2` (the default) one sum of squares over everything; for any other order the
+    norm of the per-array norms, as ``torch.nn.utils.get_total_norm`` computes it.
 
     Parameters
     ----------
     arrays : sequence of ndarray (any shapes)
+    norm_type : float, default 2
+        The order :math:`p > 0`, or ``inf``.
 
     Returns
     -------
     float
         The norm (``0.0`` for an empty sequence).
     """
-    total = 0.0
-    for a in arrays:
-        flat = a.ravel()  # a view for contiguous arrays: no copy
-        total += float(np.dot(flat, flat))
-    return math.sqrt(total)
+    if norm_type == 2.0:
+        total = 0.0
+        for a in arrays:
+            flat = a.ravel()  # a view for contiguous arrays: no copy
+            total += float(np.dot(flat, flat))
+        return math.sqrt(total)
+    norms = np.array([_vector_norm(a.ravel(), norm_type) for a in arrays], dtype=np.float64)
+    return _vector_norm(norms, norm_type)
 
 
-def clip_arrays_by_norm(arrays: Sequence[np.ndarray], max_norm: float) -> float:
-    r"""Rescale ``arrays`` in place so their global norm is at most ``max_norm``.
+def _vector_norm(x: np.ndarray, p: float) -> float:
+    r""":math:`\|x\|_p` of one vector (torch's ``linalg.vector_norm``); 0 for an empty one."""
+    if x.size == 0:
+        return 0.0
+    if p == math.inf:
+        return float(np.max(np.abs(x)))
+    if p == 1.0:
+        return float(np.sum(np.abs(x)))
+    return float(np.sum(np.abs(x) ** p) ** (1.0 / p))
+
+
+def clip_arrays_by_norm(arrays: Sequence[np.ndarray], max_norm: float, norm_type: float = 2.0,
+                        error_if_nonfinite: bool = False) -> float:
+    r"""Rescale ``arrays`` in place so their global p-norm is at most ``max_norm``.
 
     .. math::
-        c = \frac{\text{max\_norm}}{\|u\| + 10^{-6}}, \qquad
+        c = \frac{\text{max\_norm}}{\|u\|_p + 10^{-6}}, \qquad
         u \leftarrow u \cdot c \quad \text{if } c < 1
 
     This is exactly ``torch.nn.utils.clip_grad_norm_``'s rule (its ``clamp(c, max=1)``): the
     :math:`10^{-6}` keeps the division finite for a zero gradient, and a non-finite norm gives
     :math:`c = 0` or NaN and is applied as PyTorch does, so the problem shows up in the
-    parameters instead of being hidden.
+    parameters instead of being hidden -- unless ``error_if_nonfinite=True``, which raises
+    first and leaves the arrays untouched.
 
     Returns
     -------
     float
         The global norm **before** clipping.
+
+    Raises
+    ------
+    RuntimeError
+        With ``error_if_nonfinite=True``, when the norm is NaN or infinite.
     """
-    norm = global_norm(arrays)
+    norm = global_norm(arrays, norm_type)
+    if error_if_nonfinite and not math.isfinite(norm):
+        raise RuntimeError(f"the total norm of order {norm_type:g} of the gradients is {norm}, "
+                           f"so they cannot be clipped; set error_if_nonfinite=False to scale "
+                           f"them by it anyway")
     coef = max_norm / (norm + 1e-6)
     if not coef >= 1.0:  # also true for NaN, as torch's clamp(max=1) keeps NaN
         for a in arrays:
@@ -248,16 +295,19 @@ class ClipByGlobalNorm(Transform):
     r"""Rescale all updates together when their global norm exceeds ``max_norm``.
 
     .. math::
-        \|u\| = \sqrt{\textstyle\sum_i \|u_i\|^2}, \qquad
-        c = \frac{\text{max\_norm}}{\|u\| + 10^{-6}}, \qquad
+        \|u\|_p = \Bigl(\textstyle\sum_i \|u_i\|_p^{\,p}\Bigr)^{1/p}, \qquad
+        c = \frac{\text{max\_norm}}{\|u\|_p + 10^{-6}}, \qquad
         u_i \leftarrow c\, u_i \text{ for all } i \quad \text{if } c < 1
 
-    The same rule as ``torch.nn.utils.clip_grad_norm_``; the direction of the step is kept.
+    The same rule as ``torch.nn.utils.clip_grad_norm_`` (:math:`p = 2` by default,
+    :math:`\|u\|_\infty = \max |u|` for ``inf``); the direction of the step is kept.
 
     Parameters
     ----------
     max_norm : float
         Largest allowed global norm (> 0).
+    norm_type : float, default 2
+        The order :math:`p > 0` of the norm, or ``inf``.
 
     Attributes
     ----------
@@ -266,16 +316,22 @@ class ClipByGlobalNorm(Transform):
     """
 
     name = "clip_norm"
-    hyper = ("max_norm",)
+    hyper = ("max_norm", "norm_type")
 
     max_norm = Hyper(check_positive)
+    norm_type = Hyper(check_norm_type)
 
-    def __init__(self, max_norm: float):
+    def __init__(self, max_norm: float, norm_type: float = 2.0):
         self.max_norm = max_norm
+        self.norm_type = norm_type
         self.last_norm: float | None = None
 
     def update(self, updates: list[np.ndarray], params: list[np.ndarray]) -> None:
-        self.last_norm = clip_arrays_by_norm(updates, self._max_norm)
+        self.last_norm = clip_arrays_by_norm(updates, self._max_norm, self._norm_type)
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        # states saved before norm_type existed clipped by the 2-norm
+        super().load_state_dict({"norm_type": 2.0, **state})
 
 
 class AddDecayedWeights(Transform):
@@ -511,12 +567,25 @@ class ScaleByAdam(Transform):
     :math:`\beta_1, \beta_2` (a schedule such as :class:`~backprop.optim.OneCycleLR` may cycle
     :math:`\beta_1`), as PyTorch does.
 
+    **AMSGrad** (Reddi et al., ``amsgrad=True``) divides by the largest second moment seen so far
+    instead of the current one, so the step size per weight never grows:
+
+    .. math::
+        \hat v^{max}_t = \max(\hat v^{max}_{t-1},\, v_t), \qquad
+        u_t = \frac{\hat m_t}{\sqrt{\hat v^{max}_t / (1 - \beta_2^t)} + \epsilon}
+
+    PyTorch's form: the maximum is taken over the raw :math:`v_t` and the *current* bias
+    correction is applied to it (the paper has no bias correction; optax keeps the maximum of
+    the corrected :math:`\hat v`, which differs while :math:`1-\beta_2^t` still grows).
+
     Parameters
     ----------
     b1, b2 : float
         :math:`\beta_1, \beta_2 \in [0, 1)`.
     eps : float
         :math:`\epsilon > 0`.
+    amsgrad : bool, default False
+        Fixed at construction (it decides which state is kept).
 
     Attributes
     ----------
@@ -531,16 +600,25 @@ class ScaleByAdam(Transform):
     b2 = Hyper(check_range, 0.0, 1.0, label="beta2")
     eps = Hyper(check_positive)
 
-    def __init__(self, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8):
+    def __init__(self, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8,
+                 amsgrad: bool = False):
         self.b1 = b1
         self.b2 = b2
         self.eps = eps
+        self._amsgrad = check_bool("amsgrad", amsgrad)
         self.t = 0
+
+    @property
+    def amsgrad(self) -> bool:
+        """Whether the largest second moment so far is used (AMSGrad); fixed at construction."""
+        return self._amsgrad
 
     def init(self, params: Sequence[np.ndarray], layout: FlatLayout | None = None) -> None:
         super().init(params, layout)
         self.m, self._m_run = self._zeros()
         self.v, self._v_run = self._zeros()
+        if self._amsgrad:  # torch's max_exp_avg_sq
+            self.v_max, self._v_max_run = self._zeros()
         self._scratch = _Scratch(self._m_run).views
         self.t = 0
 
@@ -563,8 +641,12 @@ class ScaleByAdam(Transform):
         # (m/bc1) / (sqrt(v)/sqrt(bc2) + eps) = (m sqrt(bc2)/bc1) / (sqrt(v) + eps sqrt(bc2)):
         # folding the corrections into two scalars saves two passes over the vectors.
         eps_hat, scale = self.advance()
-        kernels = compiled.kernels
-        for u, m, v, s in zip(updates, self._m_run, self._v_run, self._scratch, strict=True):
+        amsgrad = self._amsgrad
+        kernels = None if amsgrad else compiled.kernels  # the kernel has no AMSGrad
+        # the denominators come from v_max with AMSGrad, from v itself otherwise
+        v_dens = self._v_max_run if amsgrad else self._v_run
+        for u, m, v, v_den, s in zip(updates, self._m_run, self._v_run, v_dens, self._scratch,
+                                     strict=True):
             if kernels is not None and u.flags.c_contiguous:
                 # the same arithmetic in one pass over memory instead of ten
                 kernels.adam_direction(u, m, v, b1, b2, eps_hat, scale)
@@ -578,14 +660,249 @@ class ScaleByAdam(Transform):
             s *= 1.0 - b2
             v *= b2
             v += s
+            if amsgrad:
+                np.maximum(v_den, v, out=v_den)
             # g is no longer needed: u becomes the Adam direction
-            np.sqrt(v, out=s)
+            np.sqrt(v_den, out=s)
             s += eps_hat
             np.divide(m, s, out=u)
             u *= scale
 
     def _state_scalars(self) -> dict[str, Any]:
-        return {"t": self.t}
+        return {"t": self.t, "amsgrad": self._amsgrad}
+
+    def _state_arrays(self) -> dict[str, np.ndarray]:
+        out = {f"exp_avg.{i}": a for i, a in enumerate(self.m)}
+        out.update({f"exp_avg_sq.{i}": a for i, a in enumerate(self.v)})
+        if self._amsgrad:
+            out.update({f"max_exp_avg_sq.{i}": a for i, a in enumerate(self.v_max)})
+        return out
+
+    def _load_state(self, scalars: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        t = _step_count(self.name, scalars.get("t"))
+        _check_fixed(self.name, "amsgrad", scalars.get("amsgrad", False), self._amsgrad)
+        self._load_arrays("exp_avg", arrays, self.m)
+        self._load_arrays("exp_avg_sq", arrays, self.v)
+        if self._amsgrad:
+            self._load_arrays("max_exp_avg_sq", arrays, self.v_max)
+        self.t = t
+
+
+def _step_count(name: str, t: Any, key: str = "t") -> int:
+    if isinstance(t, bool) or not isinstance(t, (int, np.integer)) or t < 0:
+        raise ValueError(f"{name} state {key!r} must be an integer >= 0, got {t!r}")
+    return int(t)
+
+
+def _check_fixed(name: str, key: str, saved: Any, own: bool) -> None:
+    """A construction-time flag (amsgrad, centered) must match the saved state's."""
+    if saved is not own and saved != own:
+        raise ValueError(f"{name} state was saved with {key}={saved!r}, but this optimizer has "
+                         f"{key}={own!r}")
+
+
+def _lerp(start: np.ndarray, end: np.ndarray, weight: float, scratch: np.ndarray) -> None:
+    r"""``start`` <- ``start`` + ``weight`` (``end`` - ``start``) in place, in torch's ``lerp_``
+    form: :math:`s + w(e - s)` for :math:`|w| < \tfrac12`, else :math:`e - (e - s)(1 - w)`."""
+    np.subtract(end, start, out=scratch)
+    if abs(weight) < 0.5:
+        scratch *= weight
+        start += scratch
+    else:
+        scratch *= 1.0 - weight
+        np.subtract(end, scratch, out=start)
+
+
+def _ema_of_square(avg: np.ndarray, g: np.ndarray, decay: float, scratch: np.ndarray) -> None:
+    r""":math:`a \leftarrow \rho a + (1 - \rho) g^2` in place, as torch's
+    ``avg.mul_(rho).addcmul_(g, g, value=1 - rho)`` orders it: :math:`((1-\rho) g) g`."""
+    np.multiply(g, 1.0 - decay, out=scratch)
+    scratch *= g
+    avg *= decay
+    avg += scratch
+
+
+class ScaleByRMS(Transform):
+    r"""RMSprop's scaling (Tieleman & Hinton), in PyTorch's arithmetic.
+
+    For incoming update :math:`g_t` and smoothing constant :math:`\alpha`, with
+    :math:`s_0 = \bar g_0 = 0`:
+
+    .. math::
+        s_t = \alpha\, s_{t-1} + (1 - \alpha)\, g_t^2, \qquad
+        u_t = \frac{g_t}{\sqrt{s_t} + \epsilon}
+
+    and, ``centered=True``, the variance instead of the raw second moment:
+
+    .. math::
+        \bar g_t = \alpha\, \bar g_{t-1} + (1 - \alpha)\, g_t, \qquad
+        u_t = \frac{g_t}{\sqrt{s_t - \bar g_t^{\,2}} + \epsilon}
+
+    There is no bias correction: the first steps divide by :math:`\sqrt{1-\alpha}\,|g|`, i.e. they
+    are about 10 times larger than later ones for :math:`\alpha = 0.99`, as in PyTorch and
+    TensorFlow. Momentum is not part of this transform: :class:`~backprop.optim.RMSprop` follows
+    it with :class:`Momentum` (:math:`b \leftarrow \mu b + u`, PyTorch's ``momentum_buffer``).
+
+    Where libraries differ: :math:`\epsilon` is added **outside** the square root, as in PyTorch
+    (optax: ``eps_in_sqrt=False``); TensorFlow, and optax by default, add it inside,
+    :math:`g / \sqrt{s + \epsilon}`, which is a much larger effective :math:`\epsilon` (with
+    :math:`\epsilon = 10^{-7}`: :math:`\sqrt{\epsilon} \approx 3 \cdot 10^{-4}`). Keras's
+    ``rho`` is this :math:`\alpha`.
+
+    Parameters
+    ----------
+    alpha : float, default 0.99
+        :math:`\alpha \in [0, 1]`.
+    eps : float, default 1e-8
+        :math:`\epsilon > 0`.
+    centered : bool, default False
+        Fixed at construction (it decides which state is kept).
+    """
+
+    name = "rmsprop"
+    hyper = ("alpha", "eps")
+
+    alpha = Hyper(check_range, 0.0, 1.0, high_open=False)
+    eps = Hyper(check_positive)
+
+    def __init__(self, alpha: float = 0.99, eps: float = 1e-8, centered: bool = False):
+        self.alpha = alpha
+        self.eps = eps
+        self._centered = check_bool("centered", centered)
+
+    @property
+    def centered(self) -> bool:
+        """Whether the gradient's running mean is subtracted; fixed at construction."""
+        return self._centered
+
+    def init(self, params: Sequence[np.ndarray], layout: FlatLayout | None = None) -> None:
+        super().init(params, layout)
+        self.square_avg, self._sq_run = self._zeros()
+        if self._centered:
+            self.grad_avg, self._ga_run = self._zeros()
+        else:
+            self.grad_avg, self._ga_run = [], [None] * len(self._sq_run)
+        self._scratch = _Scratch(self._sq_run).views
+
+    def update(self, updates: list[np.ndarray], params: list[np.ndarray]) -> None:
+        alpha, eps = self._alpha, self._eps
+        for u, sq, ga, s in zip(updates, self._sq_run, self._ga_run, self._scratch, strict=True):
+            _ema_of_square(sq, u, alpha, s)
+            if ga is not None:
+                _lerp(ga, u, 1.0 - alpha, s)
+                np.multiply(ga, ga, out=s)
+                np.subtract(sq, s, out=s)
+                np.sqrt(s, out=s)
+            else:
+                np.sqrt(sq, out=s)
+            s += eps
+            np.divide(u, s, out=u)
+
+    def _state_scalars(self) -> dict[str, Any]:
+        return {"centered": self._centered}
+
+    def _state_arrays(self) -> dict[str, np.ndarray]:
+        out = {f"square_avg.{i}": a for i, a in enumerate(self.square_avg)}
+        out.update({f"grad_avg.{i}": a for i, a in enumerate(self.grad_avg)})
+        return out
+
+    def _load_state(self, scalars: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        _check_fixed(self.name, "centered", scalars.get("centered"), self._centered)
+        self._load_arrays("square_avg", arrays, self.square_avg)
+        self._load_arrays("grad_avg", arrays, self.grad_avg)
+
+
+class ScaleByNAdam(Transform):
+    r"""NAdam: Adam with Nesterov momentum (Dozat, 2016), in PyTorch's arithmetic.
+
+    Adam's moments :math:`m_t, v_t` (see :class:`ScaleByAdam`) and a momentum coefficient that
+    warms up over the steps, with :math:`\psi` = ``momentum_decay``:
+
+    .. math::
+        \mu_t = \beta_1\left(1 - \tfrac12\, 0.96^{\,t\psi}\right), \qquad
+        \Pi_t = \prod_{k=1}^{t} \mu_k \quad (\text{``mu\_product''})
+
+    .. math::
+        u_t = \frac{1 - \mu_t}{1 - \Pi_t}\,\frac{g_t}{\sqrt{v_t / (1 - \beta_2^t)} + \epsilon}
+            + \frac{\mu_{t+1}}{1 - \Pi_t\, \mu_{t+1}}\,
+              \frac{m_t}{\sqrt{v_t / (1 - \beta_2^t)} + \epsilon}
+
+    i.e. the bias-corrected gradient and the bias-corrected *next* momentum, mixed by the
+    schedule :math:`\mu`; with :math:`\psi = 0`, :math:`\mu_t = \beta_1/2` for every step.
+
+    Where libraries differ: the schedule :math:`\mu_t = \beta_1(1 - \frac12 0.96^{t\psi})` with
+    :math:`\psi = 0.004` is Dozat's and PyTorch's (Keras's ``Nadam`` uses the same with its
+    ``0.004``); optax's ``nadam`` has **no** schedule -- a constant :math:`\beta_1` in Adam's
+    bias correction. PyTorch keeps ``mu_product`` (and ``step``) in its *default* dtype, float32
+    unless ``torch.set_default_dtype(torch.float64)``; here they are float64, so against
+    PyTorch's float32 default the step sizes agree to about 1e-7 only.
+
+    Parameters
+    ----------
+    b1, b2 : float
+        :math:`\beta_1, \beta_2 \in [0, 1)`.
+    eps : float
+        :math:`\epsilon > 0`.
+    momentum_decay : float, default 4e-3
+        :math:`\psi \ge 0`.
+
+    Attributes
+    ----------
+    t : int
+        Number of steps taken (PyTorch's ``step``).
+    mu_product : float
+        :math:`\Pi_t` (1 before the first step).
+    """
+
+    name = "nadam"
+    hyper = ("b1", "b2", "eps", "momentum_decay")
+
+    b1 = Hyper(check_range, 0.0, 1.0, label="beta1")
+    b2 = Hyper(check_range, 0.0, 1.0, label="beta2")
+    eps = Hyper(check_positive)
+    momentum_decay = Hyper(check_non_negative)
+
+    def __init__(self, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8,
+                 momentum_decay: float = 4e-3):
+        self.b1 = b1
+        self.b2 = b2
+        self.eps = eps
+        self.momentum_decay = momentum_decay
+        self.t = 0
+        self.mu_product = 1.0
+
+    def init(self, params: Sequence[np.ndarray], layout: FlatLayout | None = None) -> None:
+        super().init(params, layout)
+        self.m, self._m_run = self._zeros()
+        self.v, self._v_run = self._zeros()
+        self._scratch = _Scratch(self._m_run).views
+        self.t = 0
+        self.mu_product = 1.0
+
+    def update(self, updates: list[np.ndarray], params: list[np.ndarray]) -> None:
+        b1, b2, eps, psi = self._b1, self._b2, self._eps, self._momentum_decay
+        self.t += 1
+        t = float(self.t)
+        bias_correction2 = 1 - b2 ** t
+        mu = b1 * (1.0 - 0.5 * (0.96 ** (t * psi)))
+        mu_next = b1 * (1.0 - 0.5 * (0.96 ** ((t + 1) * psi)))
+        self.mu_product *= mu
+        grad_coef = (1.0 - mu) / (1.0 - self.mu_product)
+        avg_coef = mu_next / (1.0 - self.mu_product * mu_next)
+        for u, m, v, s in zip(updates, self._m_run, self._v_run, self._scratch, strict=True):
+            _lerp(m, u, 1.0 - b1, s)
+            _ema_of_square(v, u, b2, s)
+            np.divide(v, bias_correction2, out=s)
+            np.sqrt(s, out=s)
+            s += eps  # the denominator, shared by both terms
+            np.divide(u, s, out=u)
+            u *= grad_coef
+            np.divide(m, s, out=s)
+            s *= avg_coef
+            u += s
+
+    def _state_scalars(self) -> dict[str, Any]:
+        return {"step": self.t, "mu_product": self.mu_product}
 
     def _state_arrays(self) -> dict[str, np.ndarray]:
         out = {f"exp_avg.{i}": a for i, a in enumerate(self.m)}
@@ -593,9 +910,11 @@ class ScaleByAdam(Transform):
         return out
 
     def _load_state(self, scalars: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
-        t = scalars.get("t")
-        if isinstance(t, bool) or not isinstance(t, (int, np.integer)) or t < 0:
-            raise ValueError(f"adam state 't' must be an integer >= 0, got {t!r}")
+        t = _step_count(self.name, scalars.get("step"), "step")
+        mu_product = scalars.get("mu_product")
+        if isinstance(mu_product, bool) or not isinstance(mu_product, (int, float, np.floating)):
+            raise ValueError(f"nadam state 'mu_product' must be a number, got {mu_product!r}")
         self._load_arrays("exp_avg", arrays, self.m)
         self._load_arrays("exp_avg_sq", arrays, self.v)
-        self.t = int(t)
+        self.t = t
+        self.mu_product = float(mu_product)
