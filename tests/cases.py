@@ -98,10 +98,12 @@ def _batchnorm(**kwargs: Any) -> Callable[[], bp.Layer]:
     def make() -> bp.Layer:
         rng = _seeded(4, 1)
         bn = bp.BatchNorm(4, **kwargs)
-        bn.gamma[...] = rng.uniform(0.5, 1.5, 4)
-        bn.beta[...] = rng.normal(0.0, 0.5, 4)
-        bn.running_mean[...] = rng.normal(0.0, 0.5, 4)
-        bn.running_var[...] = rng.uniform(0.5, 2.0, 4)
+        gamma, beta = rng.uniform(0.5, 1.5, 4), rng.normal(0.0, 0.5, 4)
+        mean, var = rng.normal(0.0, 0.5, 4), rng.uniform(0.5, 2.0, 4)
+        if bn.affine:
+            bn.gamma[...], bn.beta[...] = gamma, beta
+        if bn.track_running_stats:
+            bn.running_mean[...], bn.running_var[...] = mean, var
         return bn
 
     return make
@@ -144,6 +146,11 @@ LAYER_CASES: list[LayerCase] = [
         ({"n": 3, "momentum": 1.5}, ValueError, r"momentum must be in \[0, 1\], got 1.5"),
         ({"n": 3, "momentum": None}, TypeError, "momentum must be a number, got None"),
     )),
+    LayerCase("batchnorm-no-affine", _batchnorm(affine=False), modes=("train", "eval"),
+              shape=(6, 4)),
+    # batch statistics in both modes: the flag changes nothing it computes
+    LayerCase("batchnorm-batch-statistics-only", _batchnorm(track_running_stats=False),
+              shape=(6, 4)),
     LayerCase("batchnorm-momentum-eps", _batchnorm(momentum=0.3, eps=1e-3),
               modes=("train", "eval"), shape=(7, 4)),
     LayerCase("layernorm", _layernorm(), bad=(
@@ -265,6 +272,30 @@ def _labels(rng: np.random.Generator, m: int, k: int) -> np.ndarray:
     return rng.integers(0, k, m)
 
 
+CLASS_WEIGHTS = [0.5, 2.0, 1.0, 1.5]
+
+
+def _ce_options_ref(**options: Any) -> Callable[[Any, Any, np.ndarray], Any]:
+    """torch's cross-entropy with its label_smoothing / weight (mean over the weighted batch)."""
+    def reference(torch: Any, out: Any, y: np.ndarray) -> Any:
+        y = np.asarray(y)
+        t = torch.as_tensor(y.astype(np.int64) if y.ndim == 1 else y.astype(np.float64))
+        kw = dict(options)
+        if "weight" in kw:
+            kw["weight"] = torch.as_tensor(np.asarray(kw["weight"], dtype=np.float64))
+        return torch.nn.functional.cross_entropy(out, t, **kw)
+    return reference
+
+
+def _bce_pos_weight_ref(pos_weight: list[float]) -> Callable[[Any, Any, np.ndarray], Any]:
+    def reference(torch: Any, out: Any, y: np.ndarray) -> Any:
+        t = torch.as_tensor(np.asarray(y, dtype=np.float64)).reshape(out.shape)
+        pw = torch.as_tensor(np.asarray(pos_weight, dtype=np.float64))
+        return torch.nn.functional.binary_cross_entropy_with_logits(
+            out, t, pos_weight=pw, reduction="sum") / out.shape[0]
+    return reference
+
+
 LOSS_CASES: list[LossCase] = [
     LossCase("squared", bp.SquaredError, lambda rng, m, k: rng.normal(size=(m, k)), _squared_ref,
              k=2),
@@ -276,6 +307,17 @@ LOSS_CASES: list[LossCase] = [
     LossCase("bce-1d-target", bp.BinaryCrossEntropy,
              lambda rng, m, k: (rng.random(m) < 0.5).astype(np.float64), _bce_ref, k=1),
     LossCase("ce-labels", bp.SoftmaxCrossEntropy, _labels, _ce_ref, k=4),
+    LossCase("ce-label-smoothing", lambda: bp.SoftmaxCrossEntropy(label_smoothing=0.1), _labels,
+             _ce_options_ref(label_smoothing=0.1), k=4),
+    LossCase("ce-class-weight", lambda: bp.SoftmaxCrossEntropy(weight=CLASS_WEIGHTS), _labels,
+             _ce_options_ref(weight=CLASS_WEIGHTS), k=4),
+    LossCase("ce-weight-and-smoothing-soft",
+             lambda: bp.SoftmaxCrossEntropy(label_smoothing=0.2, weight=CLASS_WEIGHTS),
+             lambda rng, m, k: rng.dirichlet(np.ones(k), size=m),
+             _ce_options_ref(label_smoothing=0.2, weight=CLASS_WEIGHTS), k=4),
+    LossCase("bce-pos-weight", lambda: bp.BinaryCrossEntropy(pos_weight=[2.0, 0.5, 3.0]),
+             lambda rng, m, k: (rng.random((m, k)) < 0.5).astype(np.float64),
+             _bce_pos_weight_ref([2.0, 0.5, 3.0])),
     LossCase("ce-onehot", bp.SoftmaxCrossEntropy,
              lambda rng, m, k: np.eye(k)[rng.integers(0, k, m)], _ce_ref, k=4),
     LossCase("ce-soft", bp.SoftmaxCrossEntropy,
@@ -354,6 +396,18 @@ OPTIMIZER_CASES: list[OptimizerCase] = [
     _opt("adamw-clip-norm", "adamw", {"lr": 0.01, "clip_norm": 0.05}, "AdamW"),
     _opt("adamw-clip-both", "adamw", {"lr": 0.01, "clip_norm": 0.05, "clip_value": 0.02},
          "AdamW"),
+    _opt("adam-amsgrad", "adam", {"lr": 0.01, "amsgrad": True}, "Adam"),
+    _opt("adamw-amsgrad-decay", "adamw", {"lr": 0.01, "amsgrad": True, "weight_decay": 0.1},
+         "AdamW"),
+    _opt("rmsprop-defaults", "rmsprop", {}, "RMSprop"),
+    _opt("rmsprop", "rmsprop", {"lr": 0.005, "alpha": 0.9, "eps": 1e-6}, "RMSprop"),
+    _opt("rmsprop-momentum-centered", "rmsprop",
+         {"lr": 0.005, "momentum": 0.8, "centered": True, "weight_decay": 0.01}, "RMSprop"),
+    _opt("nadam-defaults", "nadam", {}, "NAdam"),
+    _opt("nadam", "nadam", {"lr": 0.01, "betas": (0.85, 0.99), "momentum_decay": 0.01},
+         "NAdam"),
+    _opt("nadam-decoupled", "nadam",
+         {"lr": 0.01, "weight_decay": 0.05, "decoupled_weight_decay": True}, "NAdam"),
 ]
 
 
@@ -376,12 +430,32 @@ class ScheduleCase:
     needs_metric: bool = False
     optimizer: str = "sgd"
     steps: int = 60
+    #: arguments that depend on the optimiser (a sequence's children): ``(opt, module)`` ->
+    #: kwargs, ``module`` being ``backprop.optim`` or ``torch.optim.lr_scheduler``
+    build: Callable[[Any, Any], dict[str, Any]] | None = None
+
+    def arguments(self, opt: Any, module: Any) -> dict[str, Any]:
+        """The constructor's keyword arguments for one library's schedule on ``opt``."""
+        return {**self.kwargs, **(self.build(opt, module) if self.build else {})}
 
     def __repr__(self) -> str:
         return self.id
 
 
 N_SCHEDULE = 60
+
+
+def _warmup_then_cosine(opt: Any, module: Any) -> dict[str, Any]:
+    return {"schedulers": [module.LinearLR(opt, start_factor=0.1, total_iters=5),
+                           module.CosineAnnealingLR(opt, T_max=N_SCHEDULE - 5)],
+            "milestones": [5]}
+
+
+def _warmup_then_steps(opt: Any, module: Any) -> dict[str, Any]:
+    return {"schedulers": [module.LinearLR(opt, start_factor=0.25, total_iters=4),
+                           module.MultiStepLR(opt, milestones=[10, 30], gamma=0.5),
+                           module.ExponentialLR(opt, gamma=0.97)],
+            "milestones": [4, 40]}
 
 SCHEDULE_CASES: list[ScheduleCase] = [
     ScheduleCase("step", "step", {"step_size": 7}, "StepLR"),
@@ -424,6 +498,24 @@ SCHEDULE_CASES: list[ScheduleCase] = [
     ScheduleCase("plateau-max-abs-cooldown", "plateau",
                  {"mode": "max", "patience": 1, "threshold_mode": "abs", "threshold": 0.0,
                   "cooldown": 1}, "ReduceLROnPlateau", needs_metric=True),
+    ScheduleCase("linear-warmup", "linear", {}, "LinearLR"),
+    ScheduleCase("linear-decay", "linear",
+                 {"start_factor": 1.0, "end_factor": 0.05, "total_iters": 40}, "LinearLR",
+                 optimizer="adam"),
+    ScheduleCase("multistep", "multistep", {"milestones": [10, 25, 40], "gamma": 0.3},
+                 "MultiStepLR"),
+    ScheduleCase("cosine_restarts", "cosine_restarts", {"T_0": 10}, "CosineAnnealingWarmRestarts"),
+    ScheduleCase("cosine_restarts-mult", "cosine_restarts",
+                 {"T_0": 5, "T_mult": 2, "eta_min": 0.001}, "CosineAnnealingWarmRestarts",
+                 optimizer="adamw"),
+    ScheduleCase("lambda", "lambda", {"lr_lambda": lambda epoch: 0.95 ** epoch}, "LambdaLR"),
+    ScheduleCase("lambda-warmup", "lambda",
+                 {"lr_lambda": lambda epoch: min(1.0, (epoch + 1) / 8)}, "LambdaLR",
+                 optimizer="adam"),
+    ScheduleCase("sequential-warmup-cosine", "sequential", {}, "SequentialLR",
+                 build=_warmup_then_cosine),
+    ScheduleCase("sequential-three", "sequential", {}, "SequentialLR", optimizer="adam",
+                 build=_warmup_then_steps),
     ScheduleCase("plateau-eps", "plateau", {"patience": 0, "factor": 0.9, "eps": 0.005},
                  "ReduceLROnPlateau", needs_metric=True),
 ]

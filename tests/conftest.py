@@ -91,12 +91,16 @@ def _linear(torch: Any, layer: bp.Dense) -> Any:
 
 def _batchnorm1d(torch: Any, layer: bp.BatchNorm) -> Any:
     mod = torch.nn.BatchNorm1d(layer.n, eps=layer.eps, momentum=layer.momentum,
+                               affine=layer.affine,
+                               track_running_stats=layer.track_running_stats,
                                dtype=_dtype(torch, layer))
     with torch.no_grad():
-        mod.weight.copy_(_tensor(torch, layer.gamma))
-        mod.bias.copy_(_tensor(torch, layer.beta))
-        mod.running_mean.copy_(_tensor(torch, layer.running_mean))
-        mod.running_var.copy_(_tensor(torch, layer.running_var))
+        if layer.affine:
+            mod.weight.copy_(_tensor(torch, layer.gamma))
+            mod.bias.copy_(_tensor(torch, layer.beta))
+        if layer.track_running_stats:
+            mod.running_mean.copy_(_tensor(torch, layer.running_mean))
+            mod.running_var.copy_(_tensor(torch, layer.running_var))
     return mod
 
 

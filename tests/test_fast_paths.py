@@ -125,9 +125,12 @@ def test_numpy_fallback_gives_the_same_training(monkeypatch, dtype, case):
     with_kernels, _ = _train(_net(dtype, batch_norm=False), _optimizer(case))
     monkeypatch.setattr(compiled, "kernels", None)
     without, _ = _train(_net(dtype, batch_norm=False), _optimizer(case))
-    rtol = 1e-5 if dtype == "float32" else 1e-13
+    # float32: RMSprop divides by sqrt(v) + eps, which magnifies a last-bit difference in a
+    # tiny gradient (the fused softmax cross-entropy rounds differently) on parameters of
+    # size ~1; 1e-6 absolute is still far below any real difference of the two paths
+    rtol, atol = (1e-5, 1e-6) if dtype == "float32" else (1e-13, 1e-15)
     for a, b in zip(with_kernels, without, strict=True):
-        np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol * 1e-2)
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=atol)
 
 
 def test_skipping_the_input_gradient_changes_no_parameter_gradient():

@@ -19,7 +19,8 @@ from cases import SCHEDULE_CASES, metrics
 import backprop as bp
 
 EPOCH_CASES = [c for c in SCHEDULE_CASES if not c.needs_metric]
-CLOSED_FORM_CASES = [c for c in EPOCH_CASES if c.name != "onecycle"]
+# a sequence of schedules has no closed form of its own (its parts do)
+CLOSED_FORM_CASES = [c for c in EPOCH_CASES if c.name not in ("onecycle", "sequential")]
 PLATEAU_CASES = [c for c in SCHEDULE_CASES if c.needs_metric]
 
 
@@ -61,7 +62,7 @@ def run_ours(sched, opt, steps):
 
 
 def make_schedule(case, opt):
-    return bp.optim.make_schedule(case.name, opt, **case.kwargs)
+    return bp.optim.make_schedule(case.name, opt, **case.arguments(opt, bp.optim))
 
 
 def test_onecycle_turns_on_sgd_momentum_like_torch():
@@ -76,7 +77,23 @@ def closed_form(name, kw, base, t):
         return base * kw.get("gamma", 0.1) ** (t // kw["step_size"])
     if name == "exponential":
         return base * kw["gamma"] ** t
+    if name == "multistep":
+        return base * kw.get("gamma", 0.1) ** sum(t >= m for m in kw["milestones"])
+    if name == "linear":
+        start, end = kw.get("start_factor", 1 / 3), kw.get("end_factor", 1.0)
+        total = kw.get("total_iters", 5)
+        return base * (start + (end - start) * min(t, total) / total)
+    if name == "lambda":
+        return base * kw["lr_lambda"](t)
     eta_min = kw.get("eta_min", 0.0)
+    if name == "cosine_restarts":
+        T_0, mult = kw["T_0"], kw.get("T_mult", 1)
+        if mult == 1:
+            t_cur, t_i = t % T_0, T_0
+        else:  # restart k begins at T_0 (mult^k - 1) / (mult - 1) and lasts T_0 mult^k
+            k = int(math.log(t / T_0 * (mult - 1) + 1, mult))
+            t_cur, t_i = t - T_0 * (mult**k - 1) // (mult - 1), T_0 * mult**k
+        return eta_min + 0.5 * (base - eta_min) * (1 + math.cos(math.pi * t_cur / t_i))
     return eta_min + 0.5 * (base - eta_min) * (1 + math.cos(math.pi * t / kw["T_max"]))
 
 
