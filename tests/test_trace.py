@@ -263,3 +263,41 @@ def test_every_language_has_every_key():
 def test_repr_is_short():
     tr = bp.trace(article_net(), bp.SquaredError(), [[0.2, 0.4]], [[1.0]], lr=0.1)
     assert repr(tr) == "Trace(layers=2-2-1, m=1, loss=0.037700, lr=0.1)"
+
+
+class _Halved(bp.Loss):
+    """The squared error under another name, with no notation of its own (not registered)."""
+
+    name = "halved_squares"
+
+    def __init__(self):
+        self._inner = bp.SquaredError()
+
+    def forward(self, pred, target):
+        return self._inner.forward(pred, target)
+
+    def backward(self):
+        return self._inner.backward()
+
+
+def test_a_loss_without_notation_is_written_by_its_name():
+    tr = bp.trace(article_net(), _Halved(), [[0.2, 0.4]], [[1.0]], lr=0.1)
+    text = tr.to_text()
+    assert "Loss (the loss halved_squares): L = halved_squares(y, ŷ)." in text
+    assert "δ[2]_k = ∂L/∂ŷ_k·g'(z[2]_k) = ∂L/∂ŷ_k·a[2]_k(1 - a[2]_k)" in text
+    assert f"{tr.loss:.6f}" in text and "-0.054696" in text
+    assert r"\operatorname{halved\_squares}(y, \hat{y})" in tr.to_markdown()
+
+
+def test_a_loss_writes_itself_with_its_own_notation():
+    class Quartic(_Halved):
+        name = "quartic"
+
+        def notation(self):
+            return bp.LossNotation(term=("(<y> - <y_hat:factor>)^{4}", "(<y> - <y_hat:factor>)⁴"),
+                                   gradient=("2(<y_hat> - <y:factor>)^{3}",
+                                             "2(<y_hat> - <y:factor>)³"))
+
+    text = bp.trace(article_net(), Quartic(), [[0.2, 0.4]], [[1.0]], lr=0.1).to_text()
+    assert "L = (y - ŷ)⁴" in text and "(1 - 0.725409)⁴" in text
+    assert "∂L/∂ŷ_k = 2(ŷ_k - y_k)³" in text and "2(0.725409 - 1)³·" in text

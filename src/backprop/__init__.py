@@ -45,6 +45,7 @@ from .losses import (
     LOSSES,
     BinaryCrossEntropy,
     Loss,
+    LossNotation,
     SoftmaxCrossEntropy,
     SquaredError,
     register_loss,
@@ -117,7 +118,7 @@ __all__ = [
     "LeakyReLU", "Notation", "Parameter", "ReLU", "Sequential", "SiLU", "Sigmoid", "Softmax",
     "Softplus", "Tanh", "mlp",
     # losses
-    "BinaryCrossEntropy", "Loss", "SoftmaxCrossEntropy", "SquaredError",
+    "BinaryCrossEntropy", "Loss", "LossNotation", "SoftmaxCrossEntropy", "SquaredError",
     # optimisers and schedules
     "SGD", "Adam", "AdamW", "Optimizer", "clip_grad_norm", "clip_grad_value", "optim",
     "CosineAnnealingLR", "ExponentialLR", "OneCycleLR", "ReduceLROnPlateau", "StepLR",

@@ -36,7 +36,7 @@ EN: dict[str, str] = {
     "step2": "Step 2: the error δ at the output layer",
     "step2_intro": "The error of an output unit is the derivative of the loss with respect to its "
                    "weighted sum: {formula}.",
-    "step2_squared": "For the squared error {dl}.",
+    "step2_gradient": "For the {name} {dl}.",
     "step2_batch": "Each sample has its own error {delta}; the factor {frac} of the cost is "
                    "applied when the gradients are averaged.",
     "step3": "Step 3: gradients of the output layer",
@@ -98,7 +98,7 @@ VI: dict[str, str] = {
     "step2": "Bước 2: sai số δ ở lớp đầu ra",
     "step2_intro": "Sai số của một nơ-ron đầu ra là đạo hàm của hàm mất mát theo tổng có trọng "
                    "số của nơ-ron đó: {formula}.",
-    "step2_squared": "Với sai số bình phương thì {dl}.",
+    "step2_gradient": "Với {name} thì {dl}.",
     "step2_batch": "Mỗi mẫu có sai số riêng {delta}; hệ số {frac} của chi phí được áp dụng khi "
                    "lấy trung bình các gradient.",
     "step3": "Bước 3: gradient của lớp đầu ra",

@@ -123,6 +123,8 @@ class Trace:
         :math:`\\partial J / \\partial \\hat y` from ``loss.backward()``.
     loss_name : str
     learning_rate : float
+    loss_fn : Loss
+        The loss of the step (a copy), to ask for its notation and words.
     layers : list of LayerTrace
         ``layers[0]`` is the article's layer [1].
     """
@@ -135,6 +137,7 @@ class Trace:
     grad_output: np.ndarray
     loss_name: str
     learning_rate: float
+    loss_fn: Loss = field(repr=False, compare=False)
     layers: list[LayerTrace] = field(default_factory=list)
 
     @property
@@ -370,4 +373,4 @@ def trace(net: Sequential, loss: Loss, X: Any, y: Any, *, lr: float) -> Trace:
     return Trace(x=X.copy(), y=y_arr.copy(), output=output, loss=float(J),
                  sample_losses=sample_losses, grad_output=grad_output,
                  loss_name=getattr(loss, "name", type(loss).__name__), learning_rate=lr,
-                 layers=layers)
+                 loss_fn=work_loss, layers=layers)
