@@ -9,16 +9,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .. import __version__
-from ..trace.diagram import NetworkDiagram
-from ..trace.document import Diagram, Heading, to_markdown
-from ..trace.render import build_document
+from .._version import __version__
 from . import page
-from .markdown import Fence, markdown_to_html
-from .words import words
+from .diagram import NetworkDiagram
+from .document import Diagram, Heading
+from .html import Fence, markdown_to_html
+from .markdown import to_markdown
+from .page_words import words
+from .steps import build_document
 
 if TYPE_CHECKING:
-    from ..trace.record import Trace
+    from .record import Trace
 
 
 def diagram_fence(diagrams: list[NetworkDiagram]) -> Fence:

@@ -13,11 +13,11 @@ import pytest
 import backprop as bp
 from backprop import cli
 from backprop.cli.common import load_spec_or_article
-from backprop.report import run_report
+from backprop.explain.run_report import run_report
 
 pytest.importorskip("latex2mathml")
 
-from test_article import PRINTED  # noqa: E402  (the article's published numbers)
+from test_explain_article import PRINTED  # noqa: E402  (the article's published numbers)
 
 DATA_PNG = re.compile(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
 

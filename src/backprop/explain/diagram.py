@@ -6,7 +6,7 @@ units per layer) and it is written two ways:
 * :meth:`NetworkDiagram.to_mermaid` -- a ``graph LR`` for Markdown viewers that run mermaid
   (GitHub, JupyterLab with the mermaid extension), one ``subgraph`` per layer as in the article;
 * :meth:`NetworkDiagram.to_svg` -- an inline SVG drawn here (circles, lines, layer titles), for
-  the offline HTML report, which runs no JavaScript.
+  the offline HTML pages, which run no JavaScript.
 
 A layer wider than :data:`MAX_UNITS` shows its first and last :data:`SHOWN_EACH_SIDE` units and
 one "⋮" unit that stands for the ones in between, so a 784-256-10 network stays readable.
@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..layers.base import LAYERS
-from .i18n import name_of, strings
 from .notation import value
+from .words import name_of, strings
 
 if TYPE_CHECKING:
     from .record import Trace

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from backprop.report.markdown import escape, latex_to_mathml, markdown_to_html
+from backprop.explain.html import escape, latex_to_mathml, markdown_to_html
 
 pytest.importorskip("latex2mathml")
 

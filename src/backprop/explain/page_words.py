@@ -1,8 +1,8 @@
-"""The words of the HTML pages (the trace's own words are in :mod:`backprop.trace.i18n`)."""
+"""The words of the HTML pages (the trace's own words are in :mod:`.words`)."""
 
 from __future__ import annotations
 
-from ..trace.i18n import LANGUAGES
+from .words import LANGUAGES
 
 EN: dict[str, str] = {
     "footer": "Written by backprop {version}. Self-contained: math typeset as MathML by the "

@@ -1,4 +1,5 @@
-r"""The article's ten steps, written out from a recorded :class:`~backprop.trace.Trace`.
+r"""The article's ten steps as a :class:`~.document.Document`, built from a recorded
+:class:`~.record.Trace`.
 
 Every number shown is one the engine produced (read from the trace) or one the user gave
 (weights, inputs, targets). Formulas are shown three ways in a chain -- symbols, the numbers put
@@ -18,8 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .diagram import trace_diagram
-from .document import Document, Row, to_markdown, to_text
-from .i18n import name_of, strings
+from .document import Document, Row
 from .notation import (
     ALPHA,
     ARROW,
@@ -54,6 +54,7 @@ from .notation import (
     tuple_t,
     value,
 )
+from .words import name_of, strings
 
 if TYPE_CHECKING:
     from .record import LayerTrace, Trace
@@ -529,13 +530,5 @@ class _Explainer:
 
 
 def build_document(trace: Trace, lang: str = "en") -> Document:
-    """The ten steps of ``trace`` as a :class:`~backprop.trace.document.Document`."""
+    """The ten steps of ``trace`` in ``lang`` as a :class:`~.document.Document`."""
     return _Explainer(trace, lang).build()
-
-
-def render_text(trace: Trace, lang: str = "en") -> str:
-    return to_text(build_document(trace, lang))
-
-
-def render_markdown(trace: Trace, lang: str = "en") -> str:
-    return to_markdown(build_document(trace, lang))

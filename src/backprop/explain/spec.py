@@ -56,9 +56,9 @@ from typing import Any
 
 import numpy as np
 
-from .layers import LAYERS, Dense, Layer, activation_names
-from .losses import LOSSES, Loss, get_loss
-from .models import Sequential
+from ..layers import LAYERS, Dense, Layer, activation_names
+from ..losses import LOSSES, Loss, get_loss
+from ..models import Sequential
 
 
 def spec_activations() -> list[str]:

@@ -15,16 +15,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
+from .._version import __version__
 from ..io import atomic_write_text
 from ..layers import Sequential
 from ..models import load
-from ..trace.diagram import NetworkDiagram, network_diagram
-from ..trace.i18n import strings
 from . import page
-from .markdown import escape, markdown_to_html
+from .diagram import NetworkDiagram, network_diagram
+from .html import escape, markdown_to_html
+from .page_words import words
 from .trace_html import diagram_fence
-from .words import words
+from .words import strings
 
 
 def _cell(value: Any) -> str:

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import backprop as bp
-from backprop.trace import render
-from backprop.trace.i18n import LANGUAGES
+from backprop.explain import steps
+from backprop.explain.words import LANGUAGES
 
 ACTIVATIONS = {
     "sigmoid": bp.Sigmoid, "tanh": bp.Tanh, "relu": bp.ReLU,
@@ -217,16 +217,16 @@ def test_each_activation_writes_its_own_derivative():
 
 
 def test_large_batch_is_summarised():
-    net, X, y = make_case("big", (2, 3, 1), ("tanh", "identity"), render.MAX_SAMPLES + 3)
+    net, X, y = make_case("big", (2, 3, 1), ("tanh", "identity"), steps.MAX_SAMPLES + 3)
     tr = bp.trace(net, bp.SquaredError(), X, y, lr=0.1)
     text = tr.to_text()
     assert "The other 3 samples" in text
-    assert f"z[1]({render.MAX_SAMPLES + 1})" not in text
+    assert f"z[1]({steps.MAX_SAMPLES + 1})" not in text
     assert f"{tr.loss:.6f}" in text
 
 
 def test_wide_layer_uses_a_summation_sign():
-    net, X, y = make_case("wide", (render.MAX_TERMS + 2, 2, 1), ("relu", "sigmoid"), 1)
+    net, X, y = make_case("wide", (steps.MAX_TERMS + 2, 2, 1), ("relu", "sigmoid"), 1)
     text = bp.trace(net, bp.SquaredError(), X, y, lr=0.1).to_text()
     assert "Σ_k w[1]_1k·x_k + b[1]_1" in text
 

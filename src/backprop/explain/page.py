@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import html
 
-from .. import __version__
+from .._version import __version__
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

@@ -189,18 +189,20 @@ class Trace:
             "sample_losses": self.sample_losses.tolist(),
         }
 
-    # --- rendering (kept in render.py; recording never formats) --------------------------------
+    # --- writing (steps.py builds the document, a writer writes it; recording never formats) ---
     def to_text(self, lang: str = "en") -> str:
         """Steps 1-10 as plain text (UTF-8: Greek letters, subscripts written ``z[1]_1``)."""
-        from .render import render_text
+        from .steps import build_document
+        from .text import to_text
 
-        return render_text(self, lang)
+        return to_text(build_document(self, lang))
 
     def to_markdown(self, lang: str = "en") -> str:
         """Steps 1-10 as Markdown with LaTeX (``$...$`` inline, ``$$...$$`` display blocks)."""
-        from .render import render_markdown
+        from .markdown import to_markdown
+        from .steps import build_document
 
-        return render_markdown(self, lang)
+        return to_markdown(build_document(self, lang))
 
     def to_html(self, lang: str = "en", *, full: bool = True) -> str:
         """Steps 1-10 as self-contained HTML: math as MathML, the network as SVG, no scripts.
@@ -208,7 +210,7 @@ class Trace:
         ``full=False`` gives a fragment (a styled ``<div>``) instead of a whole page. Needs
         latex2mathml (``pip install 'backprop[report]'``).
         """
-        from ..report import trace_to_html
+        from .trace_html import trace_to_html
 
         return trace_to_html(self, lang, full=full)
 

@@ -152,7 +152,7 @@ def test_vietnamese_is_vietnamese_and_differs_from_english(capsys):
 
 
 def test_default_spec_is_the_shipped_copy_of_examples_article_json(capsys):
-    shipped = ROOT / "src" / "backprop" / "data" / "article.json"
+    shipped = ROOT / "src" / "backprop" / "explain" / "article.json"
     example = ROOT / "examples" / "article.json"
     assert shipped.read_bytes() == example.read_bytes()
     _, default, _ = run(capsys, "example", "--format", "json")
