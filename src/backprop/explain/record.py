@@ -210,9 +210,10 @@ class Trace:
         ``full=False`` gives a fragment (a styled ``<div>``) instead of a whole page. Needs
         latex2mathml (``pip install 'backprop[report]'``).
         """
-        from .trace_html import trace_to_html
+        from .page import write_page
+        from .steps import build_document
 
-        return trace_to_html(self, lang, full=full)
+        return write_page(build_document(self, lang), lang, full=full)
 
     def _repr_markdown_(self) -> str:
         return self.to_markdown()

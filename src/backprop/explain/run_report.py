@@ -1,10 +1,11 @@
-"""The report of a training run: one HTML page from a model saved by ``backprop train --save``.
+"""The report of a training run: the document of a model saved by ``backprop train --save``.
 
 The model file already holds everything (:func:`backprop.io.load` with ``with_extra=True``): the
 settings, the result on the test set and the per-epoch history in its JSON metadata, the
-network in its arrays. The page shows them as tables, draws the network, and embeds the
-loss/accuracy curves (and the per-layer gradient heat map when the run recorded diagnostics) as
-PNG ``data:`` URIs. It is written as Markdown first and converted like the trace's page.
+network in its arrays. :func:`run_document` shows them as tables, draws the network, and adds
+the loss/accuracy curves (and the per-layer gradient heat map when the run recorded
+diagnostics) as PNG images; :func:`run_report` writes that document as one self-contained HTML
+page (:mod:`.page`), like the trace's.
 """
 
 from __future__ import annotations
@@ -15,40 +16,32 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .._version import __version__
 from ..io import atomic_write_text
 from ..layers import Sequential
 from ..models import load
-from . import page
 from .diagram import NetworkDiagram, network_diagram
-from .html import escape, markdown_to_html
+from .document import Code, Document, Inline, Strong
+from .page import write_page
 from .page_words import words
-from .trace_html import diagram_fence
 from .words import strings
 
 
 def _cell(value: Any) -> str:
-    """A setting's value as table-cell Markdown."""
+    """A setting's value as a table cell's words."""
     if value is None:
         return "—"
     if isinstance(value, float):
-        return escape(f"{value:g}")
+        return f"{value:g}"
     if isinstance(value, list | tuple):
-        return escape(", ".join(str(v) for v in value))
+        return ", ".join(str(v) for v in value)
     if isinstance(value, str):
-        return escape(value)
-    return escape(json.dumps(value))
+        return value
+    return json.dumps(value)
 
 
-def _table(header: list[str], rows: list[list[str]], align: str = "") -> list[str]:
-    """Markdown table lines; ``align`` has one letter per column, ``r`` for right."""
-    rule = [("---:" if align[i:i + 1] == "r" else "---") for i in range(len(header))]
-    return ["| " + " | ".join(header) + " |", "| " + " | ".join(rule) + " |",
-            *("| " + " | ".join(r) + " |" for r in rows), ""]
-
-
-def _layer_rows(net: Sequential, total_word: str) -> list[list[str]]:
-    rows, width, total = [], None, 0
+def _layer_rows(net: Sequential, total_word: str) -> list[list[Inline]]:
+    rows: list[list[Inline]] = []
+    width, total = None, 0
     for i, layer in enumerate(net.layers):
         config = {k: v for k, v in layer.get_config().items()
                   if k not in ("n_in", "n_out", "n", "dtype", "bias")}
@@ -61,8 +54,8 @@ def _layer_rows(net: Sequential, total_word: str) -> list[list[str]]:
         else:
             units = "" if width is None else str(width)
         total += layer.n_params
-        rows.append([str(i), escape(name), units, f"{layer.n_params:,}"])
-    rows.append(["", f"**{total_word}**", "", f"**{total:,}**"])
+        rows.append([str(i), name, units, f"{layer.n_params:,}"])
+    rows.append(["", Strong(total_word), "", Strong(f"{total:,}")])
     return rows
 
 
@@ -96,8 +89,16 @@ def _png(plot: Callable[[Path], Any]) -> bytes:
         return path.read_bytes()
 
 
-def run_markdown(path: str | Path, lang: str = "en") -> tuple[str, list[NetworkDiagram]]:
-    """The run report as Markdown (images as ``data:`` URIs) and the diagrams it draws."""
+def run_document(path: str | Path, lang: str = "en") -> Document:
+    """The report of the model file ``path`` as a :class:`~.document.Document`.
+
+    Raises
+    ------
+    FileNotFoundError, ValueError
+        A missing file, or one that is not a backprop model (:class:`backprop.io.ModelFileError`).
+    ImportError
+        matplotlib is needed for the curves (``pip install 'backprop[report]'`` installs it).
+    """
     from .. import plots
     from ..training.callbacks import History
 
@@ -111,17 +112,15 @@ def run_markdown(path: str | Path, lang: str = "en") -> tuple[str, list[NetworkD
     result = extra.get("result") if isinstance(extra.get("result"), dict) else {}
     loss = extra.get("loss") if isinstance(extra.get("loss"), str) else None
 
-    md = [f"# {escape(W['run_title'].format(name=path.name))}", ""]
-    # a code span shows any name as it is, except one holding a backtick
-    file = escape(path.name) if "`" in path.name else f"`{path.name}`"
+    doc = Document()
+    doc.heading(1, W["run_title"].format(name=path.name))
     if settings is None and history is None:
-        md += [W["run_untrained"].format(file=file), ""]
+        doc.para(W["run_untrained"], file=Code(path.name))
     else:
-        loss_word = S.get(f"loss_{loss}", loss or "?")
-        md += [W["run_intro"].format(file=file, loss=escape(loss_word)), ""]
+        doc.para(W["run_intro"], file=Code(path.name), loss=S.get(f"loss_{loss}", loss or "?"))
 
     # --- result ----------------------------------------------------------------------------------
-    rows = []
+    rows: list[list[Inline]] = []
     curve = (history or {}).get("history", {}) if history else {}
     if result.get("dataset") is not None:
         rows.append([W["dataset"], _cell(result["dataset"])])
@@ -140,30 +139,30 @@ def run_markdown(path: str | Path, lang: str = "en") -> tuple[str, list[NetworkD
     if result.get("stop_reason"):
         rows.append([W["stop_reason"], _cell(result["stop_reason"])])
     if rows:
-        md += [f"## {W['result']}", "", *_table([W["measure"], W["value"]], rows, "lr")]
+        doc.heading(2, W["result"])
+        doc.table([W["measure"], W["value"]], rows, align=(None, "right"))
 
     if settings:
-        md += [f"## {W['settings']}", ""]
-        md += _table([W["setting"], W["value"]],
-                     [[f"`{key}`", _cell(value)] for key, value in settings.items()])
+        doc.heading(2, W["settings"])
+        doc.table([W["setting"], W["value"]],
+                  [[Code(key), _cell(value)] for key, value in settings.items()])
 
     # --- network ---------------------------------------------------------------------------------
-    md += [f"## {W['network']}", ""]
+    doc.heading(2, W["network"])
     diagram = net_diagram(net, loss, lang)
-    diagrams = [] if diagram is None else [diagram]
     if diagram is not None:
         n_params = sum(layer.n_params for layer in net.layers)
-        md += [W["network_summary"].format(widths="-".join(map(str, diagram.widths)),
-                                           layers=len(net.layers), params=f"{n_params:,}"), ""]
-        md += ["```mermaid", diagram.to_mermaid(), "```", ""]
-    md += _table(["#", W["layer"], W["units"], W["parameters"]],
-                 _layer_rows(net, W["total"]), "rllr")
+        doc.para(W["network_summary"], widths="-".join(map(str, diagram.widths)),
+                 layers=len(net.layers), params=f"{n_params:,}")
+        doc.figure(diagram)
+    doc.table(["#", W["layer"], W["units"], W["parameters"]], _layer_rows(net, W["total"]),
+              align=("right", None, None, "right"))
 
     # --- figures ---------------------------------------------------------------------------------
     if isinstance(curve.get("loss"), list) and curve["loss"]:
         png = _png(lambda p: plots.plot_history(History.from_dict(history), p))
-        md += [f"## {W['curves']}", "", f"![{escape(W['curves_alt'])}]({page.png_data_uri(png)})",
-               ""]
+        doc.heading(2, W["curves"])
+        doc.image(png, W["curves_alt"])
     heatmap: Callable[..., Any] | None = getattr(plots, "plot_grad_heatmap", None)
     diagnostics = (history or {}).get("diagnostics")
     if heatmap is not None and isinstance(diagnostics, dict) and diagnostics.get("records"):
@@ -172,26 +171,15 @@ def run_markdown(path: str | Path, lang: str = "en") -> tuple[str, list[NetworkD
         except ValueError:
             png = None  # every recorded norm is zero or non-finite: nothing to draw
         if png is not None:
-            md += [f"## {W['gradients']}", "", W["gradients_intro"], "",
-                   f"![{escape(W['gradients_alt'])}]({page.png_data_uri(png)})", ""]
-    return "\n".join(md), diagrams
+            doc.heading(2, W["gradients"])
+            doc.para(W["gradients_intro"])
+            doc.image(png, W["gradients_alt"])
+    return doc
 
 
 def run_report(path: str | Path, lang: str = "en") -> str:
-    """The complete HTML page for the model file ``path`` (see the module docstring).
-
-    Raises
-    ------
-    FileNotFoundError, ValueError
-        A missing file, or one that is not a backprop model (:class:`backprop.io.ModelFileError`).
-    ImportError
-        matplotlib is needed for the curves (``pip install 'backprop[report]'`` installs it).
-    """
-    W = words(lang)
-    md, diagrams = run_markdown(path, lang)
-    body = markdown_to_html(md, fence=diagram_fence(diagrams))
-    body += page.footer(W["footer"].format(version=__version__)) + "\n"
-    return page.document(body, title=W["run_title"].format(name=Path(path).name), lang=lang)
+    """The complete HTML page for the model file ``path`` (see :func:`run_document`)."""
+    return write_page(run_document(path, lang), lang)
 
 
 def write_run_report(path: str | Path, output: str | Path | None = None, *,
@@ -204,4 +192,3 @@ def write_run_report(path: str | Path, output: str | Path | None = None, *,
                          "choose another --output")
     atomic_write_text(target, run_report(path, lang))
     return target
-
