@@ -199,6 +199,11 @@ def test_report_of_a_trained_model(trained, capsys):
     assert len(images) == 1 and images[0][:8] == b"\x89PNG\r\n\x1a\n" and len(images[0]) > 1000
 
 
+def test_report_names_the_loss_in_words(trained):
+    assert "loss: softmax cross-entropy of the logits." in run_report(trained)
+    assert "hàm mất mát: entropy chéo softmax trên các logit." in run_report(trained, "vi")
+
+
 def test_report_language_and_output(trained, tmp_path, capsys):
     out_file = tmp_path / "rapport.html"
     code, out, _ = run(capsys, "report", str(trained), "--lang", "vi", "--output", str(out_file))

@@ -14,7 +14,7 @@ import html
 from .._version import __version__
 from .document import Document, Heading
 from .html import to_html
-from .page_words import words
+from .words import words
 
 CSS = """
 .backprop-report {
@@ -125,7 +125,7 @@ def write_page(doc: Document, lang: str = "en", *, full: bool = True) -> str:
     ImportError
         When the document has math and latex2mathml is not installed.
     """
-    footer = words(lang)["footer"]  # an unknown language fails before any typesetting
+    footer = words(lang)["page_footer"]  # an unknown language fails before any typesetting
     body = to_html(doc)
     if not full:
         return _fragment(body)

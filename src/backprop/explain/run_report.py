@@ -18,12 +18,12 @@ from typing import Any
 
 from ..io import atomic_write_text
 from ..layers import Sequential
+from ..losses import LOSSES
 from ..models import load
 from .diagram import NetworkDiagram, network_diagram
 from .document import Code, Document, Inline, Strong
 from .page import write_page
-from .page_words import words
-from .words import strings
+from .words import name_of, words
 
 
 def _cell(value: Any) -> str:
@@ -102,7 +102,7 @@ def run_document(path: str | Path, lang: str = "en") -> Document:
     from .. import plots
     from ..training.callbacks import History
 
-    W, S = words(lang), strings(lang)
+    W = words(lang)
     path = Path(path)
     net, extra, _ = load(path, with_extra=True)
     if not isinstance(extra, dict):
@@ -117,52 +117,54 @@ def run_document(path: str | Path, lang: str = "en") -> Document:
     if settings is None and history is None:
         doc.para(W["run_untrained"], file=Code(path.name))
     else:
-        doc.para(W["run_intro"], file=Code(path.name), loss=S.get(f"loss_{loss}", loss or "?"))
+        known = LOSSES.get(loss) if loss is not None else None
+        doc.para(W["run_intro"], file=Code(path.name),
+                 loss=name_of(known, lang) if known is not None else loss or "?")
 
     # --- result ----------------------------------------------------------------------------------
     rows: list[list[Inline]] = []
     curve = (history or {}).get("history", {}) if history else {}
     if result.get("dataset") is not None:
-        rows.append([W["dataset"], _cell(result["dataset"])])
+        rows.append([W["run_dataset"], _cell(result["dataset"])])
     if result.get("test_accuracy") is not None:
-        rows.append([W["test_accuracy"], f"{100 * result['test_accuracy']:.2f} %"])
+        rows.append([W["run_test_accuracy"], f"{100 * result['test_accuracy']:.2f} %"])
     if result.get("test_loss") is not None:
-        rows.append([W["test_loss"], f"{result['test_loss']:.4f}"])
+        rows.append([W["run_test_loss"], f"{result['test_loss']:.4f}"])
     if isinstance(curve.get("loss"), list) and curve["loss"]:
-        rows.append([W["final_loss"], f"{curve['loss'][-1]:.4f}"])
+        rows.append([W["run_final_loss"], f"{curve['loss'][-1]:.4f}"])
     if result.get("epochs_run") is not None:
-        rows.append([W["epochs_run"], str(result["epochs_run"])])
+        rows.append([W["run_epochs_run"], str(result["epochs_run"])])
     if history and history.get("best_epoch") is not None:
-        rows.append([W["best_epoch"], str(history["best_epoch"])])
+        rows.append([W["run_best_epoch"], str(history["best_epoch"])])
     if result.get("seconds") is not None:
-        rows.append([W["seconds"], W["seconds_value"].format(s=result["seconds"])])
+        rows.append([W["run_seconds"], W["run_seconds_value"].format(s=result["seconds"])])
     if result.get("stop_reason"):
-        rows.append([W["stop_reason"], _cell(result["stop_reason"])])
+        rows.append([W["run_stop_reason"], _cell(result["stop_reason"])])
     if rows:
-        doc.heading(2, W["result"])
-        doc.table([W["measure"], W["value"]], rows, align=(None, "right"))
+        doc.heading(2, W["run_result"])
+        doc.table([W["run_measure"], W["run_value"]], rows, align=(None, "right"))
 
     if settings:
-        doc.heading(2, W["settings"])
-        doc.table([W["setting"], W["value"]],
+        doc.heading(2, W["run_settings"])
+        doc.table([W["run_setting"], W["run_value"]],
                   [[Code(key), _cell(value)] for key, value in settings.items()])
 
     # --- network ---------------------------------------------------------------------------------
-    doc.heading(2, W["network"])
+    doc.heading(2, W["run_network"])
     diagram = net_diagram(net, loss, lang)
     if diagram is not None:
         n_params = sum(layer.n_params for layer in net.layers)
-        doc.para(W["network_summary"], widths="-".join(map(str, diagram.widths)),
+        doc.para(W["run_network_summary"], widths="-".join(map(str, diagram.widths)),
                  layers=len(net.layers), params=f"{n_params:,}")
         doc.figure(diagram)
-    doc.table(["#", W["layer"], W["units"], W["parameters"]], _layer_rows(net, W["total"]),
-              align=("right", None, None, "right"))
+    doc.table(["#", W["run_layer"], W["run_units"], W["run_parameters"]],
+              _layer_rows(net, W["run_total"]), align=("right", None, None, "right"))
 
     # --- figures ---------------------------------------------------------------------------------
     if isinstance(curve.get("loss"), list) and curve["loss"]:
         png = _png(lambda p: plots.plot_history(History.from_dict(history), p))
-        doc.heading(2, W["curves"])
-        doc.image(png, W["curves_alt"])
+        doc.heading(2, W["run_curves"])
+        doc.image(png, W["run_curves_alt"])
     heatmap: Callable[..., Any] | None = getattr(plots, "plot_grad_heatmap", None)
     diagnostics = (history or {}).get("diagnostics")
     if heatmap is not None and isinstance(diagnostics, dict) and diagnostics.get("records"):
@@ -171,9 +173,9 @@ def run_document(path: str | Path, lang: str = "en") -> Document:
         except ValueError:
             png = None  # every recorded norm is zero or non-finite: nothing to draw
         if png is not None:
-            doc.heading(2, W["gradients"])
-            doc.para(W["gradients_intro"])
-            doc.image(png, W["gradients_alt"])
+            doc.heading(2, W["run_gradients"])
+            doc.para(W["run_gradients_intro"])
+            doc.image(png, W["run_gradients_alt"])
     return doc
 
 

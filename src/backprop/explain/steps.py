@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..losses import LOSSES
 from .diagram import trace_diagram
 from .document import Document, Row
 from .notation import (
@@ -54,7 +55,7 @@ from .notation import (
     tuple_t,
     value,
 )
-from .words import name_of, strings
+from .words import name_of, words
 
 if TYPE_CHECKING:
     from .record import LayerTrace, Trace
@@ -84,7 +85,7 @@ class _Explainer:
 
     def __init__(self, tr: Trace, lang: str):
         self.tr = tr
-        self.S = strings(lang)
+        self.S = words(lang)
         self.lang = lang
         self.doc = Document()
         self.m = tr.batch_size
@@ -144,8 +145,6 @@ class _Explainer:
 
     # --- loss notation -----------------------------------------------------------------------
     def _loss_words(self) -> str:
-        from ..losses import LOSSES
-
         cls = LOSSES.get(self.tr.loss_name)
         if cls is None:
             return self.S["loss_other"].format(name=self.tr.loss_name)
