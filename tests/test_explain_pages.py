@@ -13,7 +13,7 @@ import pytest
 import backprop as bp
 from backprop import cli
 from backprop.cli.common import load_spec_or_article
-from backprop.explain.run_report import run_report
+from backprop.explain.run_report import net_diagram, run_report
 
 pytest.importorskip("latex2mathml")
 
@@ -202,6 +202,17 @@ def test_report_of_a_trained_model(trained, capsys):
 def test_report_names_the_loss_in_words(trained):
     assert "loss: softmax cross-entropy of the logits." in run_report(trained)
     assert "hàm mất mát: entropy chéo softmax trên các logit." in run_report(trained, "vi")
+
+
+@pytest.mark.parametrize("loss, label", [
+    ("softmax_cross_entropy", "softmax"), ("binary_cross_entropy", "sigmoid"),
+    ("squared", "identity"), (None, "identity"), ("not_a_loss", "identity"),
+])
+def test_report_labels_the_logits_by_the_losss_link(loss, label):
+    net = bp.Sequential(bp.Dense(2, 3, rng=0), bp.Tanh(), bp.Dense(3, 2, rng=1))
+    diagram = net_diagram(net, loss, "en")
+    assert diagram.columns[1].subtitle == "tanh · 3 units"
+    assert diagram.columns[-1].subtitle == f"{label} · 2 units"
 
 
 def test_report_language_and_output(trained, tmp_path, capsys):

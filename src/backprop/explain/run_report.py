@@ -63,20 +63,21 @@ def net_diagram(net: Sequential, loss: str | None, lang: str) -> NetworkDiagram 
     """The diagram of the Dense layers of ``net`` (None if it has none).
 
     A Dense layer's activation is the first element-wise activation after it, before the next
-    Dense (batch norm and dropout in between are not drawn); a last layer without one feeds a
-    softmax cross-entropy loss its logits, and is labelled ``softmax``.
+    Dense (batch norm and dropout in between are not drawn); a last layer without one feeds the
+    loss its logits, and is labelled by the loss's link (``softmax`` for the softmax
+    cross-entropy, ``sigmoid`` for the binary one, ``identity`` for the squared error).
     """
     dense = [i for i, layer in enumerate(net.layers) if layer.role == "affine"]
     if not dense:
         return None
+    known = LOSSES.get(loss) if loss is not None else None
+    link = known.link if known is not None else "identity"
     acts = []
     for k, start in enumerate(dense):
         stop = dense[k + 1] if k + 1 < len(dense) else len(net.layers)
-        act = next((layer.name for layer in net.layers[start + 1:stop]
-                    if layer.role == "activation"), "identity")
-        if k == len(dense) - 1 and act == "identity" and loss == "softmax_cross_entropy":
-            act = "softmax"
-        acts.append(act)
+        last = k == len(dense) - 1
+        acts.append(next((layer.name for layer in net.layers[start + 1:stop]
+                          if layer.role == "activation"), link if last else "identity"))
     widths = [net.input_width] + [net.layers[i].output_width(None) for i in dense]
     return network_diagram(widths, acts, lang=lang)
 
