@@ -1,8 +1,10 @@
 r"""Math fragments written twice: as LaTeX (for Markdown/HTML) and as plain text.
 
-Every formula the renderers show is built from these pieces, so the text and Markdown outputs
-always say the same thing. LaTeX is kept to standard commands (``\frac``, ``\delta``, ``\sigma``,
-``^{[l]}``, ``_{j}``, ``\cdot``, ``bmatrix``) that MathJax, KaTeX and latex2mathml all read.
+Every formula the explanation writes is built from these pieces, so the text, Markdown and HTML
+outputs always say the same thing. LaTeX is kept to standard commands (``\frac``, ``\delta``,
+``\sigma``, ``^{[l]}``, ``_{j}``, ``\cdot``, ``bmatrix``) that MathJax, KaTeX and latex2mathml all
+read. :func:`fill_formula` fills the templates in which activations and losses write themselves
+(:class:`backprop.layers.Notation`, :class:`backprop.losses.LossNotation`).
 
 Number formats:
 
