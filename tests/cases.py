@@ -611,3 +611,40 @@ DATASET_CASES: list[DatasetCase] = [
     DatasetCase("blobs", "blobs", {"n_classes": 4}, n_classes=4),
     DatasetCase("blobs-3d", "blobs", {"n_classes": 2, "n_features": 3}, n_features=3),
 ]
+
+
+# --- the article's worked example -----------------------------------------------------------
+# (step, description, how to read it from the JSON, the article's number)
+ARTICLE = [
+    ("1", "z[1]_1", lambda d: d["layers"][0]["z"][0], -0.050000),
+    ("1", "z[1]_2", lambda d: d["layers"][0]["z"][1], 0.140000),
+    ("1", "a[1]_1", lambda d: d["layers"][0]["a"][0], 0.487503),
+    ("1", "a[1]_2", lambda d: d["layers"][0]["a"][1], 0.534943),
+    ("1", "z[2]", lambda d: d["layers"][1]["z"][0], 0.971451),
+    ("1", "y_hat = a[2]", lambda d: d["layers"][1]["a"][0], 0.725409),
+    ("1", "output", lambda d: d["output"][0], 0.725409),
+    ("1", "loss", lambda d: d["loss"], 0.037700),
+    ("2", "delta[2]", lambda d: d["layers"][1]["delta"][0], -0.054696),
+    ("3", "dL/dW[2]_11", lambda d: d["layers"][1]["dW"][0][0], -0.026665),
+    ("3", "dL/dW[2]_12", lambda d: d["layers"][1]["dW"][0][1], -0.029259),
+    ("3", "dL/db[2]", lambda d: d["layers"][1]["db"][0], -0.054696),
+    ("4", "delta[1]_1", lambda d: d["layers"][0]["delta"][0], -0.010932),
+    ("4", "delta[1]_2", lambda d: d["layers"][0]["delta"][1], -0.012247),
+    ("5", "dL/db[1]_1", lambda d: d["layers"][0]["db"][0], -0.010932),
+    ("5", "dL/db[1]_2", lambda d: d["layers"][0]["db"][1], -0.012247),
+    ("6", "dL/dw3", lambda d: d["layers"][0]["dW"][0][0], -0.002186),
+    ("7", "dL/dw4", lambda d: d["layers"][0]["dW"][0][1], -0.004373),
+    ("8", "dL/dw5", lambda d: d["layers"][0]["dW"][1][0], -0.002449),
+    ("9", "dL/dw6", lambda d: d["layers"][0]["dW"][1][1], -0.004899),
+    ("10", "W[2]_11 new", lambda d: d["layers"][1]["W_new"][0][0], 0.802666),
+    ("10", "W[2]_12 new", lambda d: d["layers"][1]["W_new"][0][1], 0.902926),
+    ("10", "b[2] new", lambda d: d["layers"][1]["b_new"][0], 0.105470),
+    ("10", "W[1]_11 new", lambda d: d["layers"][0]["W_new"][0][0], 0.100219),
+    ("10", "W[1]_12 new", lambda d: d["layers"][0]["W_new"][0][1], -0.199563),
+    ("10", "W[1]_21 new", lambda d: d["layers"][0]["W_new"][1][0], 0.300245),
+    ("10", "W[1]_22 new", lambda d: d["layers"][0]["W_new"][1][1], 0.250490),
+    ("10", "b[1]_1 new", lambda d: d["layers"][0]["b_new"][0], 0.011093),
+    ("10", "b[1]_2 new", lambda d: d["layers"][0]["b_new"][1], -0.018775),
+]
+#: every number the article prints in steps 1-10, as it prints it
+PRINTED = sorted({f"{v:.6f}" for *_, v in ARTICLE} - {"0.140000"})

@@ -50,10 +50,12 @@ def _is_type_checking(test: ast.expr) -> bool:
             or (isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"))
 
 
-def _imports(name: str, path: Path, is_package: bool) -> dict[str, int]:
+def _imports(name: str, path: Path, is_package: bool, *,
+             top_level_only: bool = False) -> dict[str, int]:
     """The package's modules ``name`` imports (at top level or inside functions, not under
     ``if TYPE_CHECKING:``) -> the line of the first such import. ``from P import m`` counts as
-    importing the submodule ``P.m`` when there is one, else the module ``P`` itself."""
+    importing the submodule ``P.m`` when there is one, else the module ``P`` itself. With
+    ``top_level_only``, only what importing the module runs (no function bodies)."""
     tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
     package = name if is_package else name.rpartition(".")[0]
     found: dict[str, int] = {}
@@ -66,6 +68,8 @@ def _imports(name: str, path: Path, is_package: bool) -> dict[str, int]:
         if isinstance(node, ast.If) and _is_type_checking(node.test):
             for child in node.orelse:
                 visit(child)
+            return
+        if top_level_only and isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             return
         if isinstance(node, ast.Import):
             for alias in node.names:
@@ -95,11 +99,14 @@ def _inside(name: str, package: str) -> bool:
     return name == package or name.startswith(package + ".")
 
 
-def _known_cycle_edge(a: str, b: str) -> bool:
-    """The trace <-> report circle (the trace renders HTML through the report, which renders
-    the trace): allowed until the ``backprop.explain`` package replaces both."""
-    pair = {"backprop.trace", "backprop.report"}
-    return any(_inside(a, p) and _inside(b, q) for p in pair for q in pair - {p})
+def _reachable_from(start: str) -> set[str]:
+    seen, todo = set(), [start]
+    while todo:
+        for nxt in GRAPH.get(todo.pop(), {}):
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen
 
 
 def _find_cycle(graph: dict[str, dict[str, int]]) -> list[str] | None:
@@ -148,27 +155,87 @@ def test_the_graph_sees_the_package():
 
 
 def test_no_import_cycles():
-    """No cycle, other than the known trace <-> report circle (allowed edges, listed in
-    ``_known_cycle_edge``; remove that allowance when the explain package lands)."""
-    graph = {a: {b: line for b, line in targets.items() if not _known_cycle_edge(a, b)}
-             for a, targets in GRAPH.items()}
-    cycle = _find_cycle(graph)
-    assert cycle is None, _spell(cycle, graph)
-
-
-@pytest.mark.xfail(strict=False, reason="known: backprop.trace and backprop.report import each "
-                   "other (until the backprop.explain package replaces them)")
-def test_no_import_cycles_at_all():
+    """No cycle anywhere in the package, imports inside functions included."""
     cycle = _find_cycle(GRAPH)
     assert cycle is None, _spell(cycle, GRAPH)
+
+
+# --- the explanation: one-way, and it asks the object -----------------------------------------
+EXPLAIN = "backprop.explain"
+#: the modules that may use the explanation: the package's front, the command line, the labs,
+#: the scikit-learn estimators (``explain()``)
+EXPLAIN_USERS = ("backprop", "backprop.cli", "backprop.labs", "backprop.sklearn")
+#: what the explanation may import: the engine it observes and the bottom of the package
+EXPLAIN_READS = ("backprop.layers", "backprop.losses", "backprop.optim", "backprop.models",
+                 "backprop.io", "backprop.training", "backprop.plots", "backprop.registry",
+                 "backprop.parameters", "backprop._checks", "backprop._version")
+WRITERS = ("text", "markdown", "html", "page")
+
+
+def test_nothing_below_the_explanation_imports_it():
+    users = sorted(name for name, targets in GRAPH.items() if not _inside(name, EXPLAIN)
+                   and any(_inside(t, EXPLAIN) for t in targets))
+    assert "backprop" in users  # bp.trace
+    assert all(any(_inside(name, u) for u in EXPLAIN_USERS) for name in users), users
+
+
+def test_the_explanation_imports_only_what_it_observes():
+    for name, targets in GRAPH.items():
+        if _inside(name, EXPLAIN):
+            for t in targets:
+                assert _inside(t, EXPLAIN) or any(_inside(t, o) for o in EXPLAIN_READS), (name, t)
+
+
+def test_recording_never_reaches_a_writer_at_import_time_and_writers_never_read_a_record():
+    """record -> document -> text / Markdown / HTML: a writer never needs the record, and the
+    record reaches the writers only inside its ``to_*`` methods."""
+    record = f"{EXPLAIN}.record"
+    path, is_package = MODULES[record]
+    top = _imports(record, path, is_package, top_level_only=True)
+    assert not any(t.startswith(f"{EXPLAIN}.{w}") for w in (*WRITERS, "steps", "run_report")
+                   for t in top), top
+    assert f"{EXPLAIN}.steps" in GRAPH[record]  # inside to_text() and friends
+    for module in (*WRITERS, "steps", "document", "diagram", "notation", "words", "run_report"):
+        assert record not in _reachable_from(f"{EXPLAIN}.{module}"), module
+
+
+def _registered_names() -> set[str]:
+    names = set(backprop.LAYERS.names(aliases=True)) | set(backprop.LOSSES.names(aliases=True))
+    return {n for n in names if isinstance(n, str)}
+
+
+@pytest.mark.parametrize("name", sorted(n for n in MODULES if _inside(n, EXPLAIN)
+                                        and MODULES[n][0] is not None))
+def test_the_explanation_never_asks_for_a_loss_or_an_activation_by_name(name):
+    """An explanation asks the object (its notation, words, link), never ``if name == "relu"``."""
+    names = _registered_names()
+    tree = ast.parse(MODULES[name][0].read_text(encoding="utf-8"))
+
+    def strings(node: ast.AST) -> list[str]:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return [node.value]
+        if isinstance(node, ast.Tuple | ast.List | ast.Set):
+            return [s for e in node.elts for s in strings(e)]
+        return []
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Compare):
+            found = [s for part in (node.left, *node.comparators) for s in strings(part)
+                     if s in names]
+            assert not found, (name, node.lineno, found)
+        if isinstance(node, ast.Match):
+            for case in node.cases:
+                for sub in ast.walk(case.pattern):
+                    if isinstance(sub, ast.MatchValue):
+                        assert not (set(strings(sub.value)) & names), (name, case.pattern.lineno)
 
 
 # --- layering: the engine imports nothing above it ------------------------------------------------
 ENGINE = ["backprop.layers", "backprop.losses", "backprop.init", "backprop.optim",
           "backprop.parameters", "backprop.registry", "backprop.compiled", "backprop._checks"]
 ABOVE = ["backprop.training", "backprop.models", "backprop.io", "backprop.data", "backprop.cli",
-         "backprop.labs", "backprop.diagnostics", "backprop.trace", "backprop.report",
-         "backprop.explain", "backprop.spec", "backprop.plots", "backprop.gradient_check"]
+         "backprop.labs", "backprop.diagnostics", "backprop.explain", "backprop.plots",
+         "backprop.gradient_check", "backprop.interop", "backprop.sklearn"]
 
 
 def _reachable(start: str) -> dict[str, list[str]]:
@@ -262,15 +329,8 @@ def _package_submodules() -> list[tuple[str, str]]:
     return pairs
 
 
-KNOWN_SHADOWS = {("backprop", "trace"): "bp.trace the function hides the backprop.trace "
-                 "package (until the backprop.explain package replaces it)"}
-
-
-@pytest.mark.parametrize(
-    ("package", "child"),
-    [pytest.param(p, c, id=f"{p}.{c}", marks=[pytest.mark.xfail(strict=False,
-                                                               reason=KNOWN_SHADOWS[p, c])]
-                  if (p, c) in KNOWN_SHADOWS else []) for p, c in _package_submodules()])
+@pytest.mark.parametrize(("package", "child"), _package_submodules(),
+                         ids=[f"{p}.{c}" for p, c in _package_submodules()])
 def test_no_attribute_shadows_a_submodule(package, child):
     module = importlib.import_module(f"{package}.{child}")
     assert getattr(importlib.import_module(package), child) is module, (

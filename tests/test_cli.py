@@ -47,10 +47,6 @@ SPECS = {
 }
 
 
-def run(capsys, *argv):
-    rc = cli.main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return rc, out, err
 
 
 def write(tmp_path, data, name="spec.json"):
@@ -60,28 +56,28 @@ def write(tmp_path, data, name="spec.json"):
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["example", "--help"], ["gradcheck", "--help"]])
-def test_help(capsys, argv):
-    rc, out, err = run(capsys, *argv)
+def test_help(run_cli, argv):
+    rc, out, err = run_cli(*argv)
     assert rc == 0 and err == ""
     assert out.startswith("usage: backprop")
     assert "--spec" in out or "example" in out
 
 
-def test_help_lists_every_subcommand(capsys):
-    _, out, _ = run(capsys, "--help")
+def test_help_lists_every_subcommand(run_cli):
+    _, out, _ = run_cli("--help")
     for cmd in cli.COMMANDS:
         assert cmd.name in out
 
 
-def test_version(capsys):
-    rc, out, _ = run(capsys, "--version")
+def test_version(run_cli):
+    rc, out, _ = run_cli("--version")
     assert rc == 0 and out.strip() == f"backprop {bp.__version__}"
 
 
 @pytest.mark.parametrize("name", sorted(SPECS))
-def test_example_with_other_networks_matches_the_trace(capsys, tmp_path, name):
+def test_example_with_other_networks_matches_the_trace(run_cli, tmp_path, name):
     path = write(tmp_path, SPECS[name])
-    rc, out, err = run(capsys, "example", "--spec", path, "--format", "json")
+    rc, out, err = run_cli("example", "--spec", path, "--format", "json")
     assert rc == 0 and err == ""
     got = json.loads(out)
     spec = bp.load_spec(SPECS[name])
@@ -90,24 +86,24 @@ def test_example_with_other_networks_matches_the_trace(capsys, tmp_path, name):
     assert len(got["layers"]) == len(SPECS[name]["layers"])
     for fmt in ("text", "markdown"):
         for lang in ("en", "vi"):
-            rc, out, err = run(capsys, "example", "--spec", path, "--format", fmt,
+            rc, out, err = run_cli("example", "--spec", path, "--format", fmt,
                                "--lang", lang)
             assert rc == 0 and err == ""
             assert f"{want['loss']:.6f}" in out
 
 
-def test_output_is_written_atomically(capsys, tmp_path):
-    _, expected, _ = run(capsys, "example", "--format", "markdown")
+def test_output_is_written_atomically(run_cli, tmp_path):
+    _, expected, _ = run_cli("example", "--format", "markdown")
     target = tmp_path / "out.md"
     target.write_text("old content", encoding="utf-8")
-    rc, out, err = run(capsys, "example", "--format", "markdown", "--output", target)
+    rc, out, err = run_cli("example", "--format", "markdown", "--output", target)
     assert rc == 0 and out == "" and err == ""
     assert target.read_text(encoding="utf-8") == expected
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.md"]  # no temp file left
 
 
-def test_output_into_a_missing_directory_is_one_line(capsys, tmp_path):
-    rc, out, err = run(capsys, "example", "--output", tmp_path / "no" / "such" / "out.txt")
+def test_output_into_a_missing_directory_is_one_line(run_cli, tmp_path):
+    rc, out, err = run_cli("example", "--output", tmp_path / "no" / "such" / "out.txt")
     assert rc == 2 and out == ""
     assert err.count("\n") == 1 and err.startswith("backprop: error: ")
     assert "No such file or directory" in err
@@ -143,9 +139,9 @@ BAD_FILES = [
 
 @pytest.mark.parametrize("command", ["example", "gradcheck"])
 @pytest.mark.parametrize("text, words", [b[1:] for b in BAD_FILES], ids=[b[0] for b in BAD_FILES])
-def test_bad_spec_is_one_line_on_stderr(capsys, tmp_path, command, text, words):
+def test_bad_spec_is_one_line_on_stderr(run_cli, tmp_path, command, text, words):
     path = write(tmp_path, text)
-    rc, out, err = run(capsys, command, "--spec", path)
+    rc, out, err = run_cli(command, "--spec", path)
     assert rc == 2 and out == ""
     assert err.count("\n") == 1 and err.startswith("backprop: error: ")
     assert words in err
@@ -161,8 +157,8 @@ def test_bad_spec_is_one_line_on_stderr(capsys, tmp_path, command, text, words):
     ([], "choose a command: example, gradcheck"),
     (["example", "--bogus"], "unrecognized arguments: --bogus"),
 ])
-def test_usage_errors_are_one_line(capsys, argv, words):
-    rc, out, err = run(capsys, *argv)
+def test_usage_errors_are_one_line(run_cli, argv, words):
+    rc, out, err = run_cli(*argv)
     assert rc == 2 and out == ""
     assert err.count("\n") == 1 and err.startswith("backprop: error: ")
     assert words in err
@@ -177,16 +173,16 @@ def test_error_from_a_real_process_has_no_traceback(tmp_path):
 
 
 @pytest.mark.parametrize("name", sorted(SPECS))
-def test_gradcheck_passes_and_reports_every_parameter(capsys, tmp_path, name):
+def test_gradcheck_passes_and_reports_every_parameter(run_cli, tmp_path, name):
     path = write(tmp_path, SPECS[name])
-    rc, out, err = run(capsys, "gradcheck", "--spec", path)
+    rc, out, err = run_cli("gradcheck", "--spec", path)
     assert rc == 0 and err == ""
     assert "PASS" in out
     n_layers = len(SPECS[name]["layers"])
     names = [f"{2 * i}.{p}" for i in range(n_layers) for p in ("W", "b")]
     for pname in names:
         assert pname in out
-    rc, out, _ = run(capsys, "gradcheck", "--spec", path, "--format", "json")
+    rc, out, _ = run_cli("gradcheck", "--spec", path, "--format", "json")
     report = json.loads(out)
     assert rc == 0 and report["ok"] is True
     assert [p["name"] for p in report["params"]] == names
@@ -195,10 +191,10 @@ def test_gradcheck_passes_and_reports_every_parameter(capsys, tmp_path, name):
     assert [p["shape"] for p in report["params"]] == shapes
 
 
-def test_gradcheck_failure_exits_1(capsys, tmp_path, monkeypatch):
+def test_gradcheck_failure_exits_1(run_cli, tmp_path, monkeypatch):
     def strict(*args, **kwargs):
         return bp.gradcheck(*args, **{**kwargs, "tolerance": 0.0})  # nothing passes 0
 
     monkeypatch.setattr(gradient_check, "gradcheck", strict)
-    rc, out, _ = run(capsys, "gradcheck", "--spec", write(tmp_path, SPECS["batch-leaky"]))
+    rc, out, _ = run_cli("gradcheck", "--spec", write(tmp_path, SPECS["batch-leaky"]))
     assert rc == 1 and "FAIL" in out

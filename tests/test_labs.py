@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from backprop import labs
+from backprop import cli, labs
 from backprop.cli import lab as cli_lab
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -156,6 +156,7 @@ def test_optimizers_are_deterministic_apart_from_time():
     (labs.vanishing, {"seed": -1}, ValueError, "seed must be >= 0, got -1"),
     (labs.optimizers, {"epochs": 0}, ValueError, "epochs must be >= 1, got 0"),
     (labs.optimizers, {"hidden": (8, 0)}, ValueError, "hidden width must be >= 1, got 0"),
+    (labs.optimizers, {"lang": "fr"}, ValueError, r"lang must be one of \('en', 'vi'\), got 'fr'"),
 ])
 def test_bad_arguments(lab, kwargs, error, match):
     with pytest.raises(error, match=match):
@@ -191,6 +192,29 @@ def test_cli_optimizers_no_plot(tmp_path, capsys, monkeypatch):
     assert cli_lab.run(args) == 0
     assert "Nesterov" in capsys.readouterr().out
     assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_optimizers_in_vietnamese(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["lab", "optimizers", "--lang", "vi", "--no-plot", "--epochs", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "bộ tối ưu" in out and "mất mát cuối" in out and "độ chính xác" in out
+    assert "Sau 2 epoch, mất mát huấn luyện thấp nhất là của" in out
+    assert "So với mất mát cuối của SGD thường" in out and "Nesterov" in out
+    for english in ("optimizer", "final loss", "lowest training loss", "Against plain SGD"):
+        assert english not in out
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_optimizers_reading_follows_the_language():
+    small = dict(SMALL_OPTIMIZERS, epochs=3, hidden=(8,), n_samples=60)
+    en, vi = labs.optimizers(seed=0, **small), labs.optimizers(seed=0, lang="vi", **small)
+    assert vi.lang == "vi" and en.lang == "en"
+    assert [r.loss for r in vi.runs] == [r.loss for r in en.runs]  # the same numbers
+    best = min(vi.runs, key=lambda run: run.final_loss)
+    assert f"thấp nhất là của {best.name} ({best.final_loss:.4f})" in vi.reading
+    assert en.table.split("\n")[2].startswith("optimizer")
+    assert vi.table.split("\n")[2].startswith("bộ tối ưu")
 
 
 def test_cli_errors(capsys):

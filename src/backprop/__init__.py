@@ -5,7 +5,7 @@
 
 Architecture: ``layers``, ``losses``, ``init`` and ``optim`` depend on NumPy only;
 ``training`` composes them and ``models`` puts a training front on the container; ``io`` is the
-file format; ``gradcheck``, ``trace`` and ``diagnostics`` only observe the engine. Every kind the
+file format; ``gradcheck``, ``explain`` and ``diagnostics`` only observe the engine. Every kind the
 library knows by name has one registry (``LAYERS``, ``LOSSES``, ``OPTIMIZERS``, ``SCHEDULES``,
 ``INITIALIZERS``, ``DATASETS``). The engine is imported eagerly; training, files, data and the
 labs load on first use (``bp.fit``, ``bp.data``, ...), which keeps ``import backprop`` fast.
@@ -18,6 +18,7 @@ from typing import Any
 
 from . import init, optim
 from ._version import __version__ as __version__
+from .explain import LayerTrace, Trace, trace
 from .gradient_check import GradcheckReport, gradcheck, numerical_gradient
 from .init import INITIALIZERS, register_initializer
 from .layers import (
@@ -45,6 +46,7 @@ from .losses import (
     LOSSES,
     BinaryCrossEntropy,
     Loss,
+    LossNotation,
     SoftmaxCrossEntropy,
     SquaredError,
     register_loss,
@@ -75,13 +77,12 @@ from .optim import (
     register_schedule,
 )
 from .parameters import Parameter
-from .trace import LayerTrace, Trace, trace
 
 # name -> (submodule, attribute or None for the module itself), imported on first access
 _LAZY: dict[str, tuple[str, str | None]] = {
     "data": ("data", None), "datasets": ("data.toy", None), "io": ("io", None),
     "labs": ("labs", None), "diagnostics": ("diagnostics", None), "plots": ("plots", None),
-    "callbacks": ("training.callbacks", None), "spec": ("spec", None),
+    "callbacks": ("training.callbacks", None), "spec": ("explain.spec", None),
     "training": ("training", None),
     "Callback": ("training.callbacks", "Callback"),
     "EarlyStopping": ("training.callbacks", "EarlyStopping"),
@@ -93,8 +94,8 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "train_val_split": ("data", "train_val_split"),
     "Diagnostics": ("diagnostics", "Diagnostics"),
     "GradientWarning": ("diagnostics", "GradientWarning"),
-    "Spec": ("spec", "Spec"), "SpecError": ("spec", "SpecError"),
-    "load_spec": ("spec", "load_spec"), "spec_to_dict": ("spec", "spec_to_dict"),
+    "Spec": ("explain.spec", "Spec"), "SpecError": ("explain.spec", "SpecError"),
+    "load_spec": ("explain.spec", "load_spec"), "spec_to_dict": ("explain.spec", "spec_to_dict"),
     "History": ("training.callbacks", "History"),
     "TrainingDivergedWarning": ("training.loop", "TrainingDivergedWarning"),
     "evaluate": ("training.evaluation", "evaluate"), "fit": ("training.loop", "fit"),
@@ -127,7 +128,7 @@ __all__ = [
     "LeakyReLU", "Notation", "Parameter", "ReLU", "Sequential", "SiLU", "Sigmoid", "Softmax",
     "Softplus", "Tanh", "mlp",
     # losses
-    "BinaryCrossEntropy", "Loss", "SoftmaxCrossEntropy", "SquaredError",
+    "BinaryCrossEntropy", "Loss", "LossNotation", "SoftmaxCrossEntropy", "SquaredError",
     # optimisers and schedules
     "SGD", "Adam", "AdamW", "Optimizer", "clip_grad_norm", "clip_grad_value", "optim",
     "NAdam", "RMSprop",

@@ -18,7 +18,9 @@ numbers*, and can write a PNG.
     One network, one dataset, one seed, five optimisers: SGD, SGD with momentum, Nesterov, Adam
     and AdamW (Adam with decoupled weight decay); loss curves and a final table.
 
-Every number is reproducible from ``seed`` (the wall-clock times aside).
+Every number is reproducible from ``seed`` (the wall-clock times aside). The tables and readings
+are written in any registered language (``lang=``), with the words of
+:mod:`backprop.explain.words`.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ import numpy as np
 from ._checks import check_int, check_positive
 from .data.toy import DATASETS
 from .diagnostics import Diagnostics, GradientWarning
+from .explain.words import LANGUAGES, words
 from .models import mlp
 from .optim import SGD, Adam, AdamW
 from .training.loop import fit
@@ -43,7 +46,6 @@ __all__ = ["LABS", "OptimizerRun", "OptimizersResult", "VanishingResult", "Vanis
            "optimizers", "vanishing"]
 
 MIN_DEPTH = 8
-LANGS = ("en", "vi")
 
 
 def _dataset(name: str, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -54,6 +56,12 @@ def _dataset(name: str, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 def _seed(seed: Any) -> int:
     return check_int("seed", seed, minimum=0)
+
+
+def _lang(lang: Any) -> str:
+    if lang not in LANGUAGES:
+        raise ValueError(f"lang must be one of {tuple(LANGUAGES.names())}, got {lang!r}")
+    return lang
 
 
 def _out_dir(out: str | Path | None) -> Path | None:
@@ -198,8 +206,8 @@ def vanishing(*, depth: int = 10, width: int = 32, epochs: int = 20, n_samples: 
         Seeds the data, the initial weights and the batch order.
     out : path, optional
         Directory for ``lab-vanishing.png`` (created if missing); no PNG when None.
-    lang : {"en", "vi"}
-        Language of the table and the reading.
+    lang : str, default "en"
+        Language of the table and the reading (a registered one: ``"en"``, ``"vi"``).
 
     Returns
     -------
@@ -214,8 +222,7 @@ def vanishing(*, depth: int = 10, width: int = 32, epochs: int = 20, n_samples: 
     batch_size = check_int("batch size", batch_size, minimum=2)  # BatchNorm needs 2 samples
     lr = check_positive("learning rate", lr)
     seed = _seed(seed)
-    if lang not in LANGS:
-        raise ValueError(f"lang must be one of {LANGS}, got {lang!r}")
+    lang = _lang(lang)
     out_dir = _out_dir(out)
     X, y = _dataset(dataset, n_samples, seed)
     n_classes = int(y.max()) + 1
@@ -254,50 +261,23 @@ def vanishing(*, depth: int = 10, width: int = 32, epochs: int = 20, n_samples: 
     return result
 
 
-_TEXT = {
-    "en": {
-        "title": "Gradient norm ||dW|| of each Dense layer (1 = next to the input); {dataset}, "
-                 "{depth} hidden layers of {width}, seed {seed}",
-        "start": "at initialisation (step 1)",
-        "end": "after {epochs} epochs",
-        "layer": "layer",
-        "config": "configuration",
-        "ratio0": "first/last, start",
-        "ratio1": "first/last, end",
-        "loss": "final loss",
-        "acc": "accuracy",
-    },
-    "vi": {
-        "title": "Chuẩn gradient ||dW|| của từng lớp Dense (1 = sát đầu vào); {dataset}, "
-                 "{depth} lớp ẩn, mỗi lớp {width} nơ-ron, seed {seed}",
-        "start": "lúc khởi tạo (bước 1)",
-        "end": "sau {epochs} epoch",
-        "layer": "lớp",
-        "config": "cấu hình",
-        "ratio0": "đầu/cuối, lúc đầu",
-        "ratio1": "đầu/cuối, lúc cuối",
-        "loss": "mất mát cuối",
-        "acc": "độ chính xác",
-    },
-}
-
-
 def _vanishing_table(result: VanishingResult) -> str:
-    t = _TEXT[result.lang]
+    t = words(result.lang)
     col = max(len(r.name) for r in result.runs) + 2
-    lines = [t["title"].format(dataset=result.dataset, depth=result.depth, width=result.width,
-                               seed=result.seed)]
-    for key, label in (("grad_start", t["start"]), ("grad_end", t["end"])):
+    lines = [t["lab_vanishing_title"].format(dataset=result.dataset, depth=result.depth,
+                                             width=result.width, seed=result.seed)]
+    for key, label in (("grad_start", t["lab_vanishing_start"]),
+                       ("grad_end", t["lab_vanishing_end"])):
         lines.append("")
         lines.append(label.format(epochs=result.epochs))
-        lines.append(f"{t['layer']:>6}" + "".join(f"{r.name:>{col}}" for r in result.runs))
+        lines.append(f"{t['lab_layer']:>6}" + "".join(f"{r.name:>{col}}" for r in result.runs))
         for l in range(len(result.runs[0].layers)):
             lines.append(f"{l + 1:>6}" + "".join(f"{getattr(r, key)[l]:>{col}.2e}"
                                                  for r in result.runs))
     lines.append("")
     w = max(len(r.name) for r in result.runs)
-    lines.append(f"{t['config']:<{w}}  {t['ratio0']:>18}  {t['ratio1']:>18}  "
-                 f"{t['loss']:>12}  {t['acc']:>12}")
+    lines.append(f"{t['lab_config']:<{w}}  {t['lab_ratio_start']:>18}  {t['lab_ratio_end']:>18}  "
+                 f"{t['lab_final_loss']:>12}  {t['lab_accuracy']:>12}")
     for r in result.runs:
         lines.append(f"{r.name:<{w}}  {r.ratio_start:>18.2e}  {r.ratio_end:>18.2e}  "
                      f"{r.final_loss:>12.4f}  {100 * r.final_accuracy:>11.1f}%")
@@ -307,71 +287,36 @@ def _vanishing_table(result: VanishingResult) -> str:
 def _verdict(ratio: float, depth: int, lang: str, vanish: float = 1e-3,
              explode: float = 1e3) -> str:
     """How the first layer's gradient compares with the last one's, in words."""
+    t = words(lang)
     if not math.isfinite(ratio):
-        return ("the gradient is not finite" if lang == "en" else "gradient không hữu hạn")
-    per_layer = ratio ** (1.0 / depth) if ratio > 0 else 0.0
+        return t["lab_verdict_not_finite"]
     if ratio < vanish:
-        if lang == "en":
-            return (f"the first layer's gradient is {_sci(ratio)} of the last layer's "
-                    f"(each layer scales it by about {per_layer:.2g} on the way back): it "
-                    f"vanishes and the layers near the input barely learn")
-        return (f"gradient của lớp đầu chỉ bằng {_sci(ratio)} lần gradient của lớp cuối (mỗi "
-                f"lớp nhân nó với khoảng {per_layer:.2g} trên đường lan truyền ngược): gradient "
-                f"bị triệt tiêu, các lớp gần đầu vào hầu như không học")
+        per_layer = ratio ** (1.0 / depth) if ratio > 0 else 0.0
+        return t["lab_verdict_vanishes"].format(ratio=_sci(ratio), per_layer=per_layer)
     if ratio > explode:
-        if lang == "en":
-            return (f"the first layer's gradient is {_sci(ratio)} times the last layer's: it "
-                    f"explodes")
-        return (f"gradient của lớp đầu lớn gấp {_sci(ratio)} lần gradient của lớp cuối: "
-                f"gradient bùng nổ")
-    factor = max(ratio, 1.0 / ratio)
-    if lang == "en":
-        return (f"the first layer's gradient stays within a factor of {factor:.2g} of the "
-                f"last layer's")
-    return f"gradient của lớp đầu chỉ chênh tối đa {factor:.2g} lần so với lớp cuối"
+        return t["lab_verdict_explodes"].format(ratio=_sci(ratio))
+    return t["lab_verdict_within"].format(factor=max(ratio, 1.0 / ratio))
 
 
 def _vanishing_reading(result: VanishingResult) -> str:
-    lang = result.lang
+    t = words(result.lang)
     e = result.epochs
     sentences = []
     for r in result.runs:
-        acc = f"{100 * r.final_accuracy:.0f}%"
-        verdict = _verdict(r.ratio_start, result.depth, lang)
-        if lang == "en":
-            sentences.append(
-                f"With {r.name}, at the start {verdict}. After {e} epochs the first/last ratio "
-                f"is {_sci(r.ratio_end)} and training accuracy {acc} (loss {r.final_loss:.3f}).")
-        else:
-            sentences.append(
-                f"Với {r.name}, lúc bắt đầu {verdict}. Sau {e} epoch tỉ lệ đầu/cuối là "
-                f"{_sci(r.ratio_end)}, độ chính xác huấn luyện {acc} (mất mát "
-                f"{r.final_loss:.3f}).")
+        sentences.append(t["lab_vanishing_run"].format(
+            name=r.name, verdict=_verdict(r.ratio_start, result.depth, result.lang), epochs=e,
+            ratio=_sci(r.ratio_end), accuracy=100 * r.final_accuracy, loss=r.final_loss))
     naive, xavier = result.runs[0], result.runs[1]
     if naive.ratio_start > 0 and xavier.ratio_start > 0:
         gain = math.log10(xavier.ratio_start / naive.ratio_start)
-        still = xavier.ratio_start < 1e-3
-        if lang == "en":
-            text = (f"Xavier instead of the naive start changes the first/last ratio by "
-                    f"{gain:+.0f} orders of magnitude")
-            text += (", yet with sigmoid (whose derivative is at most 0.25) the gradient still "
-                     "vanishes at this depth." if still else ".")
-        else:
-            text = (f"Dùng Xavier thay cho khởi tạo N(0, 0.01²) làm tỉ lệ đầu/cuối thay đổi "
-                    f"{gain:+.0f} bậc độ lớn")
-            text += (", nhưng với sigmoid (đạo hàm không quá 0.25) gradient vẫn bị triệt tiêu "
-                     "ở độ sâu này." if still else ".")
-        sentences.append(text)
+        still = xavier.ratio_start < 1e-3  # with sigmoid the gradient still vanishes
+        key = "lab_vanishing_xavier_still" if still else "lab_vanishing_xavier"
+        sentences.append(t[key].format(gain=gain))
     best = max(result.runs, key=lambda r: (r.final_accuracy, -r.final_loss))
     worst = min(result.runs, key=lambda r: (r.final_accuracy, -r.final_loss))
-    if lang == "en":
-        sentences.append(f"Best after {e} epochs: {best.name} "
-                         f"({100 * best.final_accuracy:.0f}%); worst: {worst.name} "
-                         f"({100 * worst.final_accuracy:.0f}%).")
-    else:
-        sentences.append(f"Tốt nhất sau {e} epoch: {best.name} "
-                         f"({100 * best.final_accuracy:.0f}%); kém nhất: {worst.name} "
-                         f"({100 * worst.final_accuracy:.0f}%).")
+    sentences.append(t["lab_vanishing_best"].format(
+        epochs=e, best=best.name, best_accuracy=100 * best.final_accuracy, worst=worst.name,
+        worst_accuracy=100 * worst.final_accuracy))
     return " ".join(sentences)
 
 
@@ -411,6 +356,7 @@ class OptimizersResult:
     dataset: str
     n_samples: int
     seed: int
+    lang: str = "en"
     table: str = ""
     reading: str = ""
     png: str | None = None
@@ -449,7 +395,7 @@ def _optimizer_table(lr_sgd: float, lr_adam: float, weight_decay: float
 def optimizers(*, epochs: int = 100, hidden: tuple[int, ...] = (64, 64), n_samples: int = 600,
                batch_size: int = 32, lr_sgd: float = 0.05, lr_adam: float = 0.01,
                weight_decay: float = 1e-2, dataset: str = "spirals", seed: int = 0,
-               out: str | Path | None = None) -> OptimizersResult:
+               out: str | Path | None = None, lang: str = "en") -> OptimizersResult:
     r"""The optimiser lab: one network and dataset trained with five optimisers.
 
     Every run starts from the same initial weights (the same ``seed``) and sees the same
@@ -478,6 +424,9 @@ def optimizers(*, epochs: int = 100, hidden: tuple[int, ...] = (64, 64), n_sampl
     out : path, optional
         Directory for ``lab-optimizers.png`` (loss curves) and
         ``lab-optimizers-boundary.png`` (the lowest-loss run's decision boundary).
+    lang : str, default "en"
+        Language of the table, the reading and the figures' titles (a registered one: ``"en"``,
+        ``"vi"``).
 
     Returns
     -------
@@ -490,6 +439,7 @@ def optimizers(*, epochs: int = 100, hidden: tuple[int, ...] = (64, 64), n_sampl
     lr_adam = check_positive("lr_adam", lr_adam)
     weight_decay = check_positive("weight_decay", weight_decay)
     seed = _seed(seed)
+    lang = _lang(lang)
     out_dir = _out_dir(out)
     if dataset == "spirals":
         X, y = DATASETS["spirals"](check_int("n_samples", n_samples, minimum=8), n_classes=3,
@@ -513,69 +463,73 @@ def optimizers(*, epochs: int = 100, hidden: tuple[int, ...] = (64, 64), n_sampl
         nets[name] = net
         histories[name] = history
     result = OptimizersResult(runs=runs, sizes=sizes, epochs=epochs, dataset=dataset,
-                              n_samples=int(X.shape[0]), seed=seed)
+                              n_samples=int(X.shape[0]), seed=seed, lang=lang)
     result.table = _optimizers_table_text(result)
     result.reading = _optimizers_reading(result)
     if out_dir is not None:
         from .plots import plot_decision_boundary, plot_loss_curves
 
+        t = words(lang)
         arch = "-".join(str(s) for s in sizes)
         result.png = str(plot_loss_curves(
             histories, out_dir / "lab-optimizers.png",
-            title=f"Optimisers on {dataset} ({arch} ReLU, seed {seed})"))
+            title=t["lab_optimizers_plot"].format(dataset=dataset, arch=arch, seed=seed)))
         best = min(runs, key=lambda r: r.final_loss)
         result.boundary_png = str(plot_decision_boundary(
             nets[best.name], X, y, out_dir / "lab-optimizers-boundary.png",
-            title=f"{best.name} after {epochs} epochs"))
+            title=t["lab_optimizers_boundary"].format(name=best.name, epochs=epochs)))
     return result
 
 
 def _optimizers_table_text(result: OptimizersResult) -> str:
+    t = words(result.lang)
     arch = "-".join(str(s) for s in result.sizes)
-    w = max(len(r.name) for r in result.runs)
-    s = max(len(r.settings) for r in result.runs)
-    lines = [f"{result.dataset}, {result.n_samples} samples, network {arch} (ReLU, He init), "
-             f"{result.epochs} epochs, seed {result.seed}", "",
-             f"{'optimizer':<{w}}  {'settings':<{s}}  {'final loss':>10}  {'accuracy':>9}  "
-             f"{'time':>7}"]
+    w = max(len(t["lab_optimizer"]), *(len(r.name) for r in result.runs))
+    s = max(len(t["lab_settings"]), *(len(r.settings) for r in result.runs))
+    # the columns of numbers are as wide as their numbers, or as their header if wider
+    wl, wa, wt = (max(n, len(t[k])) for n, k in ((10, "lab_final_loss"), (9, "lab_accuracy"),
+                                                   (7, "lab_time")))
+    lines = [t["lab_optimizers_title"].format(dataset=result.dataset, n_samples=result.n_samples,
+                                              arch=arch, epochs=result.epochs, seed=result.seed),
+             "",
+             f"{t['lab_optimizer']:<{w}}  {t['lab_settings']:<{s}}  {t['lab_final_loss']:>{wl}}  "
+             f"{t['lab_accuracy']:>{wa}}  {t['lab_time']:>{wt}}"]
     for r in result.runs:
-        lines.append(f"{r.name:<{w}}  {r.settings:<{s}}  {r.final_loss:>10.4f}  "
-                     f"{100 * r.final_accuracy:>8.1f}%  {r.seconds:>6.2f}s")
+        lines.append(f"{r.name:<{w}}  {r.settings:<{s}}  {r.final_loss:>{wl}.4f}  "
+                     f"{100 * r.final_accuracy:>{wa - 1}.1f}%  {r.seconds:>{wt - 1}.2f}s")
     return "\n".join(lines)
 
 
 def _optimizers_reading(result: OptimizersResult) -> str:
+    t = words(result.lang)
     by_loss = sorted(result.runs, key=lambda r: r.final_loss)
     sgd = result.run("SGD")
-    sentences = [f"After {result.epochs} epochs the lowest training loss is "
-                 f"{by_loss[0].name}'s ({by_loss[0].final_loss:.4f}), the highest "
-                 f"{by_loss[-1].name}'s ({by_loss[-1].final_loss:.4f})."]
+    sentences = [t["lab_optimizers_lowest"].format(
+        epochs=result.epochs, best=by_loss[0].name, best_loss=by_loss[0].final_loss,
+        worst=by_loss[-1].name, worst_loss=by_loss[-1].final_loss)]
     parts = []
     for r in result.runs:
         if r is sgd or r.final_loss <= 0:
             continue
         ratio = sgd.final_loss / r.final_loss
-        parts.append(f"{r.name} {ratio:.2g}x lower" if ratio >= 1
-                     else f"{r.name} {1 / ratio:.2g}x higher")
+        parts.append(t["lab_optimizers_lower"].format(name=r.name, ratio=ratio) if ratio >= 1
+                     else t["lab_optimizers_higher"].format(name=r.name, ratio=1 / ratio))
     if parts:
-        sentences.append("Against plain SGD's final loss: " + ", ".join(parts) + ".")
+        sentences.append(t["lab_optimizers_against_sgd"].format(comparisons=", ".join(parts)))
     mom, nes = result.run("SGD + momentum"), result.run("Nesterov")
-    side = "below" if nes.final_loss < mom.final_loss else "above"
-    sentences.append(f"Nesterov's look-ahead ends {side} "
-                     f"classical momentum ({nes.final_loss:.4f} vs {mom.final_loss:.4f}).")
+    key = ("lab_optimizers_nesterov_below" if nes.final_loss < mom.final_loss
+           else "lab_optimizers_nesterov_above")
+    sentences.append(t[key].format(nesterov=nes.final_loss, momentum=mom.final_loss))
     adam, adamw = result.run("Adam"), result.run("AdamW")
-    if adamw.weight_norm < adam.weight_norm:
-        shrink = (f"its decoupled decay leaves smaller weights (norm {adamw.weight_norm:.3g} vs "
-                  f"{adam.weight_norm:.3g})")
-    else:
-        shrink = (f"its weights end no smaller (norm {adamw.weight_norm:.3g} vs "
-                  f"{adam.weight_norm:.3g})")
-    sentences.append(f"AdamW ends at {adamw.final_loss:.4f} against Adam's "
-                     f"{adam.final_loss:.4f}; {shrink}.")
+    key = ("lab_optimizers_adamw_smaller" if adamw.weight_norm < adam.weight_norm
+           else "lab_optimizers_adamw_not_smaller")
+    sentences.append(t[key].format(adamw=adamw.final_loss, adam=adam.final_loss,
+                                   adamw_norm=adamw.weight_norm, adam_norm=adam.weight_norm))
     fastest = min(result.runs, key=lambda r: r.seconds)
     slowest = max(result.runs, key=lambda r: r.seconds)
-    sentences.append(f"Wall time per run: {fastest.seconds:.2f}s ({fastest.name}) to "
-                     f"{slowest.seconds:.2f}s ({slowest.name}).")
+    sentences.append(t["lab_optimizers_time"].format(
+        fastest_seconds=fastest.seconds, fastest=fastest.name, slowest_seconds=slowest.seconds,
+        slowest=slowest.name))
     return " ".join(sentences)
 
 

@@ -27,12 +27,14 @@ Every loss is registered in :data:`LOSSES` (``@register_loss``) and answers for 
 ``name`` and ``words`` (per language), its ``link`` (the function that turns the network's
 output into probabilities: ``"identity"``, ``"sigmoid"`` or ``"softmax"``), whether it is a
 ``classifier``, how it prepares targets (:meth:`Loss.prepare_targets`) and how it counts correct
-predictions (:meth:`Loss.count_correct`). The trainer, ``predict`` and the explanation ask these
-instead of keeping their own lists of losses.
+predictions (:meth:`Loss.count_correct`) and how the explanation writes it
+(:meth:`Loss.notation`, a :class:`LossNotation`). The trainer, ``predict`` and the explanation ask
+these instead of keeping their own lists of losses.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
@@ -126,6 +128,56 @@ def _checked_labels(t: np.ndarray, m: int, k: int) -> np.ndarray:
     return t
 
 
+@dataclass(frozen=True)
+class LossNotation:
+    r"""How the explanation writes a loss :math:`L` of one sample and its slope
+    :math:`\partial L / \partial \hat y_k`.
+
+    Each formula is a pair ``(tex, text)`` -- LaTeX and plain UTF-8 -- with placeholders in angle
+    brackets that the explanation fills in, as in an activation's
+    :class:`~backprop.layers.Notation`:
+
+    ``<y>``, ``<y_hat>``
+        the target :math:`y_k` and the prediction :math:`\hat y_k` of output unit :math:`k`, as
+        symbols (with the sample's superscript in a batch) or as numbers;
+    ``<y:factor>``, ``<y_hat:factor>``
+        the same, in parentheses when a negative number;
+    ``<target>``, ``<output>``
+        the whole target :math:`y` and prediction :math:`\hat y` of the sample, for a loss of all
+        output units at once (softmax);
+    ``<k>``
+        the index of the output unit.
+
+    The explanation puts a slope that is a sum or a difference in parentheses where it is a
+    factor of a product.
+
+    Attributes
+    ----------
+    gradient : (str, str)
+        :math:`\partial L / \partial \hat y_k`, e.g. ``("<y_hat> - <y:factor>", ...)`` for the
+        squared error.
+    loss : (str, str) or None
+        :math:`L` written whole, for a network of any width (the sum over units written as
+        :math:`\sum_k`). None: :math:`L` is ``scale`` times the sum of ``term`` over the output
+        units (with one output unit: ``scale`` times the term, no index).
+    term : (str, str) or None
+        The loss of one output unit, for a loss that is a sum over the units. A loss that gives
+        its term is written out with its numbers: step 1 puts them in each sample's :math:`L`,
+        step 2 states :math:`\partial L / \partial \hat y_k` and puts them in it.
+    scale : (str, str)
+        The factor in front of the sum of the terms (:math:`\tfrac12` for the squared error).
+    """
+
+    gradient: tuple[str, str]
+    loss: tuple[str, str] | None = None
+    term: tuple[str, str] | None = None
+    scale: tuple[str, str] = ("", "")
+
+    def __post_init__(self) -> None:
+        if self.loss is None and self.term is None:
+            raise ValueError("a LossNotation needs the loss written whole or its term per unit")
+
+
 class Loss:
     """Base class. Subclasses implement ``forward`` and ``backward`` (and ``get_config`` when
     they take arguments)."""
@@ -148,6 +200,15 @@ class Loss:
     def count_correct(self, out: np.ndarray, y: np.ndarray) -> tuple[float, int]:
         """``(correct, total)`` predictions of a batch; ``(0, 0)`` for a regression loss."""
         return 0.0, 0
+
+    def notation(self) -> LossNotation:
+        """How the explanation writes :math:`L` and its slope (by default, by name)."""
+        name = self.name or type(self).__name__
+        tex_name = name.replace("_", r"\_")
+        return LossNotation(
+            loss=(r"\operatorname{" + tex_name + "}(<target>, <output>)",
+                  f"{name}(<target>, <output>)"),
+            gradient=(r"\frac{\partial L}{\partial <y_hat>}", "∂L/∂<y_hat>"))
 
     def forward(self, pred: Any, target: Any,
                 sample_weight: Any = None) -> float:  # pragma: no cover - abstract
@@ -206,6 +267,12 @@ class SquaredError(Loss):
             self._row_scale = _normalised(_row_weights(sample_weight, m), "sample weights")
             return float(0.5 * np.dot(self._row_scale, np.sum(diff * diff, axis=1)))
         return float(0.5 * np.sum(diff * diff) / m)
+
+    def notation(self) -> LossNotation:
+        # a sum of one term per unit: the explanation writes it out with its numbers
+        return LossNotation(scale=(r"\tfrac{1}{2}", "½"),
+                            term=("(<y> - <y_hat:factor>)^{2}", "(<y> - <y_hat:factor>)²"),
+                            gradient=("<y_hat> - <y:factor>", "<y_hat> - <y:factor>"))
 
     def backward(self) -> np.ndarray:
         if self._diff is None:
@@ -306,6 +373,13 @@ class BinaryCrossEntropy(Loss):
         w = _normalised(_row_weights(sample_weight, m), "sample weights")
         self._grad = dloss * w[:, None].astype(z.dtype)
         return float(np.dot(w, np.sum(loss, axis=1)))
+
+    def notation(self) -> LossNotation:
+        return LossNotation(
+            loss=(r"-\sum_{k} [<y> \cdot \log(\sigma(<y_hat>)) + (1 - <y>) \cdot "
+                  r"\log(1 - \sigma(<y_hat>))]",
+                  "-Σ_k [<y>·log(σ(<y_hat>)) + (1 - <y>)·log(1 - σ(<y_hat>))]"),
+            gradient=(r"\sigma(<y_hat>) - <y>", "σ(<y_hat>) - <y>"))
 
     def backward(self) -> np.ndarray:
         if self._grad is None:
@@ -475,6 +549,12 @@ class SoftmaxCrossEntropy(Loss):
         self._grad = ((s / denom)[:, None] * (p * q.sum(axis=1, keepdims=True) - q)).astype(
             z.dtype, copy=False)
         return float(np.dot(s, np.sum(q * nll, axis=1)) / denom)
+
+    def notation(self) -> LossNotation:
+        return LossNotation(
+            loss=(r"-\sum_{k} <y> \cdot \log(\mathrm{softmax}(<output>)_{<k>})",
+                  "-Σ_k <y>·log(softmax(<output>)_<k>)"),
+            gradient=(r"\mathrm{softmax}(<output>)_{<k>} - <y>", "softmax(<output>)_<k> - <y>"))
 
     def backward(self) -> np.ndarray:
         if self._grad is None:

@@ -12,7 +12,7 @@ from typing import Any
 PROG = "backprop"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
-#: the article's example, shipped with the package (identical to examples/article.json)
+#: the article's example, shipped with the explain package (identical to examples/article.json)
 ARTICLE_SPEC = "article.json"
 
 
@@ -22,11 +22,11 @@ class UsageError(Exception):
 
 def load_spec_or_article(spec_path: str | None) -> Any:
     """The spec in ``spec_path``, or the article's 2-2-1 example when it is None."""
-    from ..spec import load_spec
+    from ..explain.spec import load_spec
 
     if spec_path is not None:
         return load_spec(spec_path)
-    text = resources.files("backprop").joinpath("data", ARTICLE_SPEC).read_text(encoding="utf-8")
+    text = resources.files("backprop.explain").joinpath(ARTICLE_SPEC).read_text(encoding="utf-8")
     return load_spec(json.loads(text))
 
 

@@ -10,7 +10,7 @@ HELP = "explain one training step (the article's steps 1-10) number by number"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    from ..trace import LANGUAGES
+    from ..explain.words import LANGUAGES
 
     p.add_argument("--spec", metavar="FILE",
                    help="network spec (JSON); default: the article's 2-2-1 example")
@@ -24,7 +24,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..trace import trace
+    from ..explain import trace
 
     spec = load_spec_or_article(args.spec)
     tr = trace(spec.net, spec.loss, spec.x, spec.y, lr=spec.learning_rate)

@@ -3,7 +3,7 @@
 ::
 
     backprop lab vanishing  [--out DIR] [--seed N] [--depth 10] [--lang en|vi]
-    backprop lab optimizers [--out DIR] [--seed N] [--epochs N]
+    backprop lab optimizers [--out DIR] [--seed N] [--epochs N] [--lang en|vi]
 
 The table and the reading go to stdout, the PNG files into ``--out`` (the current directory by
 default; skipped with a note when matplotlib is not installed). The main ``backprop`` command
@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .. import labs
+from ..explain.words import LANGUAGES
 
 #: attribute of the parsed arguments that holds the lab's name (distinct from the main
 #: command's own sub-command attribute)
@@ -41,6 +42,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         p.add_argument("--seed", type=int, default=0,
                        help="seed of the data, the weights and the batch order (default: 0)")
         p.add_argument("--no-plot", action="store_true", help="print the results only")
+        p.add_argument("--lang", choices=LANGUAGES.names(), default="en",
+                       help="language of the table and the reading (default: en)")
 
     v = sub.add_parser(
         "vanishing", help="per-layer gradient norms of a deep network, four ways",
@@ -51,8 +54,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     v.add_argument("--depth", type=int, default=10,
                    help=f"hidden layers, at least {labs.MIN_DEPTH} (default: 10)")
     v.add_argument("--epochs", type=int, default=20, help="training epochs (default: 20)")
-    v.add_argument("--lang", choices=labs.LANGS, default="en",
-                   help="language of the table and the reading (default: en)")
 
     o = sub.add_parser(
         "optimizers", help="SGD, momentum, Nesterov, Adam and AdamW on one network",
@@ -85,9 +86,10 @@ def run(args: argparse.Namespace) -> int:
         print("note: matplotlib is not installed, so no PNG is written "
               "(pip install 'backprop[plot]')", file=sys.stderr)
         out = None
-    kwargs: dict[str, Any] = {"seed": args.seed, "out": out, "epochs": args.epochs}
+    kwargs: dict[str, Any] = {"seed": args.seed, "out": out, "epochs": args.epochs,
+                              "lang": args.lang}
     if name == "vanishing":
-        kwargs.update(depth=args.depth, lang=args.lang)
+        kwargs.update(depth=args.depth)
     result = labs.LABS[name](**kwargs)
     print(result.table)
     print()

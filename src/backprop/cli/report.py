@@ -11,7 +11,7 @@ HELP = "write a self-contained HTML report of a model saved by 'train --save'"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    from ..trace import LANGUAGES
+    from ..explain.words import LANGUAGES
 
     # dest is not "run": that name holds each command's function (set_defaults in app)
     p.add_argument("model", metavar="RUN", help="a model saved by 'backprop train --save'")
@@ -22,7 +22,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..report import write_run_report
+    from ..explain.run_report import write_run_report
 
     target = write_run_report(args.model, args.output, lang=args.lang)
     emit(f"report written to {target}", None)

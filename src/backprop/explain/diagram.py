@@ -6,7 +6,7 @@ units per layer) and it is written two ways:
 * :meth:`NetworkDiagram.to_mermaid` -- a ``graph LR`` for Markdown viewers that run mermaid
   (GitHub, JupyterLab with the mermaid extension), one ``subgraph`` per layer as in the article;
 * :meth:`NetworkDiagram.to_svg` -- an inline SVG drawn here (circles, lines, layer titles), for
-  the offline HTML report, which runs no JavaScript.
+  the offline HTML pages, which run no JavaScript.
 
 A layer wider than :data:`MAX_UNITS` shows its first and last :data:`SHOWN_EACH_SIDE` units and
 one "⋮" unit that stands for the ones in between, so a 784-256-10 network stays readable.
@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..layers.base import LAYERS
-from .i18n import name_of, strings
 from .notation import value
+from .words import name_of, words
 
 if TYPE_CHECKING:
     from .record import Trace
@@ -209,10 +209,10 @@ def network_diagram(widths: Sequence[int], activations: Sequence[str], *, lang: 
     widths : sequence of int, length L + 1
         Units per layer, the input first: ``(2, 2, 1)`` for the article's network.
     activations : sequence of str, length L
-        Activation of each layer after the input (``"sigmoid"``, ``"relu"``, ...; a name the
-        language table does not know is shown as it is).
+        Activation of each layer after the input (``"sigmoid"``, ``"relu"``, ...; a name that is
+        not registered is shown as it is).
     lang : str
-        ``"en"`` or ``"vi"``: the words of the layer titles.
+        A registered language (``"en"``, ``"vi"``): the words of the layer titles.
     inputs : sequence of float, length ``widths[0]``, optional
         One sample's input, written beside the input units (``x₁ = 0.2``).
 
@@ -220,7 +220,7 @@ def network_diagram(widths: Sequence[int], activations: Sequence[str], *, lang: 
     -------
     NetworkDiagram
     """
-    S = strings(lang)
+    S = words(lang)
     widths = list(widths)
     if len(widths) < 2 or any(not isinstance(w, int) or isinstance(w, bool) or w < 1
                               for w in widths):

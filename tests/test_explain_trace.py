@@ -2,14 +2,13 @@
 
 import copy
 import json
-import re
 
 import numpy as np
 import pytest
 
 import backprop as bp
-from backprop.trace import render
-from backprop.trace.i18n import LANGUAGES
+from backprop.explain import steps
+from backprop.explain.words import LANGUAGES
 
 ACTIVATIONS = {
     "sigmoid": bp.Sigmoid, "tanh": bp.Tanh, "relu": bp.ReLU,
@@ -217,16 +216,16 @@ def test_each_activation_writes_its_own_derivative():
 
 
 def test_large_batch_is_summarised():
-    net, X, y = make_case("big", (2, 3, 1), ("tanh", "identity"), render.MAX_SAMPLES + 3)
+    net, X, y = make_case("big", (2, 3, 1), ("tanh", "identity"), steps.MAX_SAMPLES + 3)
     tr = bp.trace(net, bp.SquaredError(), X, y, lr=0.1)
     text = tr.to_text()
     assert "The other 3 samples" in text
-    assert f"z[1]({render.MAX_SAMPLES + 1})" not in text
+    assert f"z[1]({steps.MAX_SAMPLES + 1})" not in text
     assert f"{tr.loss:.6f}" in text
 
 
 def test_wide_layer_uses_a_summation_sign():
-    net, X, y = make_case("wide", (render.MAX_TERMS + 2, 2, 1), ("relu", "sigmoid"), 1)
+    net, X, y = make_case("wide", (steps.MAX_TERMS + 2, 2, 1), ("relu", "sigmoid"), 1)
     text = bp.trace(net, bp.SquaredError(), X, y, lr=0.1).to_text()
     assert "Σ_k w[1]_1k·x_k + b[1]_1" in text
 
@@ -251,15 +250,44 @@ def test_unknown_language_is_rejected():
         tr.to_text("fr")
 
 
-def test_every_language_has_every_key():
-    keys = set(LANGUAGES["en"])
-    for lang, table in LANGUAGES.items():
-        assert set(table) == keys, lang
-        for key, template in table.items():
-            fields = set(re.findall(r"\{(\w+)", template))
-            assert fields == set(re.findall(r"\{(\w+)", LANGUAGES["en"][key])), (lang, key)
-
-
 def test_repr_is_short():
     tr = bp.trace(article_net(), bp.SquaredError(), [[0.2, 0.4]], [[1.0]], lr=0.1)
     assert repr(tr) == "Trace(layers=2-2-1, m=1, loss=0.037700, lr=0.1)"
+
+
+class _Halved(bp.Loss):
+    """The squared error under another name, with no notation of its own (not registered)."""
+
+    name = "halved_squares"
+
+    def __init__(self):
+        self._inner = bp.SquaredError()
+
+    def forward(self, pred, target):
+        return self._inner.forward(pred, target)
+
+    def backward(self):
+        return self._inner.backward()
+
+
+def test_a_loss_without_notation_is_written_by_its_name():
+    tr = bp.trace(article_net(), _Halved(), [[0.2, 0.4]], [[1.0]], lr=0.1)
+    text = tr.to_text()
+    assert "Loss (the loss halved_squares): L = halved_squares(y, ŷ)." in text
+    assert "δ[2]_k = ∂L/∂ŷ_k·g'(z[2]_k) = ∂L/∂ŷ_k·a[2]_k(1 - a[2]_k)" in text
+    assert f"{tr.loss:.6f}" in text and "-0.054696" in text
+    assert r"\operatorname{halved\_squares}(y, \hat{y})" in tr.to_markdown()
+
+
+def test_a_loss_writes_itself_with_its_own_notation():
+    class Quartic(_Halved):
+        name = "quartic"
+
+        def notation(self):
+            return bp.LossNotation(term=("(<y> - <y_hat:factor>)^{4}", "(<y> - <y_hat:factor>)⁴"),
+                                   gradient=("2(<y_hat> - <y:factor>)^{3}",
+                                             "2(<y_hat> - <y:factor>)³"))
+
+    text = bp.trace(article_net(), Quartic(), [[0.2, 0.4]], [[1.0]], lr=0.1).to_text()
+    assert "L = (y - ŷ)⁴" in text and "(1 - 0.725409)⁴" in text
+    assert "∂L/∂ŷ_k = 2(ŷ_k - y_k)³" in text and "2(0.725409 - 1)³·" in text

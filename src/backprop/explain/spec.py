@@ -56,9 +56,9 @@ from typing import Any
 
 import numpy as np
 
-from .layers import LAYERS, Dense, Layer, activation_names
-from .losses import LOSSES, Loss, get_loss
-from .models import Sequential
+from ..layers import LAYERS, Dense, Layer, activation_names
+from ..losses import LOSSES, Loss, get_loss
+from ..models import Sequential
 
 
 def spec_activations() -> list[str]:
@@ -306,7 +306,7 @@ def load_spec(source: str | os.PathLike[str] | Mapping[str, Any]) -> Spec:
     if not isinstance(name, str) or name not in LOSSES:
         raise SpecError(f"unknown loss {name!r}; known: {', '.join(LOSSES)}")
     loss = get_loss(name)
-    if loss.name == "binary_cross_entropy" and np.any((y < 0) | (y > 1)):
+    if loss.classifier and np.any((y < 0) | (y > 1)):  # targets of a classifier: 0 to 1
         bad = y[(y < 0) | (y > 1)][0]
         raise SpecError(f"y must lie in [0, 1] for the {name} loss, got {bad:g}")
 

@@ -17,46 +17,7 @@ from backprop import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# (step, description, how to read it from the JSON, the article's number)
-ARTICLE = [
-    ("1", "z[1]_1", lambda d: d["layers"][0]["z"][0], -0.050000),
-    ("1", "z[1]_2", lambda d: d["layers"][0]["z"][1], 0.140000),
-    ("1", "a[1]_1", lambda d: d["layers"][0]["a"][0], 0.487503),
-    ("1", "a[1]_2", lambda d: d["layers"][0]["a"][1], 0.534943),
-    ("1", "z[2]", lambda d: d["layers"][1]["z"][0], 0.971451),
-    ("1", "y_hat = a[2]", lambda d: d["layers"][1]["a"][0], 0.725409),
-    ("1", "output", lambda d: d["output"][0], 0.725409),
-    ("1", "loss", lambda d: d["loss"], 0.037700),
-    ("2", "delta[2]", lambda d: d["layers"][1]["delta"][0], -0.054696),
-    ("3", "dL/dW[2]_11", lambda d: d["layers"][1]["dW"][0][0], -0.026665),
-    ("3", "dL/dW[2]_12", lambda d: d["layers"][1]["dW"][0][1], -0.029259),
-    ("3", "dL/db[2]", lambda d: d["layers"][1]["db"][0], -0.054696),
-    ("4", "delta[1]_1", lambda d: d["layers"][0]["delta"][0], -0.010932),
-    ("4", "delta[1]_2", lambda d: d["layers"][0]["delta"][1], -0.012247),
-    ("5", "dL/db[1]_1", lambda d: d["layers"][0]["db"][0], -0.010932),
-    ("5", "dL/db[1]_2", lambda d: d["layers"][0]["db"][1], -0.012247),
-    ("6", "dL/dw3", lambda d: d["layers"][0]["dW"][0][0], -0.002186),
-    ("7", "dL/dw4", lambda d: d["layers"][0]["dW"][0][1], -0.004373),
-    ("8", "dL/dw5", lambda d: d["layers"][0]["dW"][1][0], -0.002449),
-    ("9", "dL/dw6", lambda d: d["layers"][0]["dW"][1][1], -0.004899),
-    ("10", "W[2]_11 new", lambda d: d["layers"][1]["W_new"][0][0], 0.802666),
-    ("10", "W[2]_12 new", lambda d: d["layers"][1]["W_new"][0][1], 0.902926),
-    ("10", "b[2] new", lambda d: d["layers"][1]["b_new"][0], 0.105470),
-    ("10", "W[1]_11 new", lambda d: d["layers"][0]["W_new"][0][0], 0.100219),
-    ("10", "W[1]_12 new", lambda d: d["layers"][0]["W_new"][0][1], -0.199563),
-    ("10", "W[1]_21 new", lambda d: d["layers"][0]["W_new"][1][0], 0.300245),
-    ("10", "W[1]_22 new", lambda d: d["layers"][0]["W_new"][1][1], 0.250490),
-    ("10", "b[1]_1 new", lambda d: d["layers"][0]["b_new"][0], 0.011093),
-    ("10", "b[1]_2 new", lambda d: d["layers"][0]["b_new"][1], -0.018775),
-]
-# every number the article prints in steps 1-10, as it prints it
-PRINTED = sorted({f"{v:.6f}" for *_, v in ARTICLE} - {"0.140000"})
-
-
-def run(capsys, *argv):
-    rc = cli.main(list(argv))
-    out, err = capsys.readouterr()
-    return rc, out, err
+from cases import ARTICLE, PRINTED  # noqa: E402  (the article's published numbers)
 
 
 @pytest.fixture(scope="module")
@@ -73,8 +34,8 @@ def test_json_number_matches_article(article_json, step, name, get, expected):
     assert round(get(article_json), 6) == expected
 
 
-def test_json_from_stdout_equals_file_output(capsys, article_json):
-    rc, out, err = run(capsys, "example", "--format", "json")
+def test_json_from_stdout_equals_file_output(run_cli, article_json):
+    rc, out, err = run_cli("example", "--format", "json")
     assert rc == 0 and err == ""
     assert json.loads(out) == article_json
 
@@ -115,8 +76,8 @@ def test_python_dash_m_runs(article_json):
 
 @pytest.mark.parametrize("fmt", ["text", "markdown"])
 @pytest.mark.parametrize("lang", ["en", "vi"])
-def test_rendered_output_contains_every_article_number(capsys, fmt, lang):
-    rc, out, err = run(capsys, "example", "--format", fmt, "--lang", lang)
+def test_rendered_output_contains_every_article_number(run_cli, fmt, lang):
+    rc, out, err = run_cli("example", "--format", fmt, "--lang", lang)
     assert rc == 0 and err == ""
     missing = [n for n in PRINTED if n not in out]
     assert not missing
@@ -125,9 +86,9 @@ def test_rendered_output_contains_every_article_number(capsys, fmt, lang):
         assert (f"w_{n} " in out) or (f"w_{{{n}}}" in out)
 
 
-def test_markdown_has_display_math_that_converts_to_mathml(capsys):
+def test_markdown_has_display_math_that_converts_to_mathml(run_cli):
     latex2mathml = pytest.importorskip("latex2mathml.converter")
-    rc, out, _ = run(capsys, "example", "--format", "markdown")
+    rc, out, _ = run_cli("example", "--format", "markdown")
     assert rc == 0
     blocks = re.findall(r"^\$\$\n(.*?)\n\$\$$", out, flags=re.S | re.M)
     assert len(blocks) >= 10
@@ -140,10 +101,10 @@ def test_markdown_has_display_math_that_converts_to_mathml(capsys):
         assert "\\" not in mathml and "<mi>&</mi>" not in mathml, tex
 
 
-def test_vietnamese_is_vietnamese_and_differs_from_english(capsys):
+def test_vietnamese_is_vietnamese_and_differs_from_english(run_cli):
     for fmt in ("text", "markdown"):
-        _, en, _ = run(capsys, "example", "--format", fmt, "--lang", "en")
-        _, vi, _ = run(capsys, "example", "--format", fmt, "--lang", "vi")
+        _, en, _ = run_cli("example", "--format", fmt, "--lang", "en")
+        _, vi, _ = run_cli("example", "--format", fmt, "--lang", "vi")
         assert vi != en
         for word in ("Bước", "lan truyền", "trọng số", "Tham số mới"):
             assert word in vi
@@ -151,17 +112,17 @@ def test_vietnamese_is_vietnamese_and_differs_from_english(capsys):
         assert "Step 1" in en and "Step 1" not in vi
 
 
-def test_default_spec_is_the_shipped_copy_of_examples_article_json(capsys):
-    shipped = ROOT / "src" / "backprop" / "data" / "article.json"
+def test_default_spec_is_the_shipped_copy_of_examples_article_json(run_cli):
+    shipped = ROOT / "src" / "backprop" / "explain" / "article.json"
     example = ROOT / "examples" / "article.json"
     assert shipped.read_bytes() == example.read_bytes()
-    _, default, _ = run(capsys, "example", "--format", "json")
-    _, explicit, _ = run(capsys, "example", "--format", "json", "--spec", str(example))
+    _, default, _ = run_cli("example", "--format", "json")
+    _, explicit, _ = run_cli("example", "--format", "json", "--spec", str(example))
     assert default == explicit
 
 
-def test_text_shows_the_worked_formulas(capsys):
-    _, out, _ = run(capsys, "example")
+def test_text_shows_the_worked_formulas(run_cli):
+    _, out, _ = run_cli("example")
     # step 1 with the numbers put in, step 2 with its factors, step 10 as old - alpha * grad
     assert "0.1·0.2 + (-0.2)·0.4 + 0.01 = -0.050000" in out
     assert "σ(-0.050000) = 0.487503" in out

@@ -1,4 +1,5 @@
-r"""The article's ten steps, written out from a recorded :class:`~backprop.trace.Trace`.
+r"""The article's ten steps as a :class:`~.document.Document`, built from a recorded
+:class:`~.record.Trace`.
 
 Every number shown is one the engine produced (read from the trace) or one the user gave
 (weights, inputs, targets). Formulas are shown three ways in a chain -- symbols, the numbers put
@@ -13,14 +14,13 @@ the gradients are written as the article's averages :math:`\frac1m\sum_i`.
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..losses import LOSSES
 from .diagram import trace_diagram
-from .document import Document, Row, to_markdown, to_text
-from .i18n import name_of, strings
+from .document import Document, Row
 from .notation import (
     ALPHA,
     ARROW,
@@ -28,14 +28,14 @@ from .notation import (
     DELTA,
     ELLIPSIS,
     EQ,
-    HALF,
     MINUS,
     PLUS,
-    SIGMA,
     Y_HAT,
     Math,
+    as_factor,
     bracket,
     column,
+    fill_formula,
     frac,
     func,
     index,
@@ -49,13 +49,13 @@ from .notation import (
     product,
     result,
     scaled_sum,
-    square,
     sum_over,
     sym,
     transpose,
     tuple_t,
     value,
 )
+from .words import name_of, words
 
 if TYPE_CHECKING:
     from .record import LayerTrace, Trace
@@ -71,35 +71,13 @@ _ONE = lit("1")
 _SAMPLE = "i"
 
 
-_PLACEHOLDER = re.compile(r"<(\w+)(?::(\w+))?>")
-
-
-def _symbolic(x: Math) -> bool:
-    return x.text[:1].isalpha()
-
-
 def fill_notation(template: tuple[str, str], t: LayerTrace, **values: Math) -> Math:
     """Fill an activation's notation template (see :class:`backprop.layers.Notation`).
 
     ``values`` are the ``<z>`` and ``<a>`` to put in (symbols or numbers); ``<name>`` of a
     constructor argument is the layer's own value, written as a given number.
     """
-    symbolic = all(_symbolic(v) for v in values.values())
-
-    def piece(match: re.Match[str], which: int) -> str:
-        name, form = match.group(1), match.group(2)
-        if name == "times":
-            return "" if symbolic else (CDOT.tex, CDOT.text)[which]
-        v = values[name] if name in values else value(t.activation_config[name])
-        if form == "factor" and v.text.startswith("-"):
-            v = paren(v)
-        elif form == "base" and not v.text[:1].isdigit():
-            v = paren(v)
-        return (v.tex, v.text)[which]
-
-    tex, text = template
-    return Math(_PLACEHOLDER.sub(lambda m: piece(m, 0), tex),
-                _PLACEHOLDER.sub(lambda m: piece(m, 1), text))
+    return fill_formula(template, values, t.activation_config)
 
 
 class _Explainer:
@@ -107,7 +85,7 @@ class _Explainer:
 
     def __init__(self, tr: Trace, lang: str):
         self.tr = tr
-        self.S = strings(lang)
+        self.S = words(lang)
         self.lang = lang
         self.doc = Document()
         self.m = tr.batch_size
@@ -115,6 +93,7 @@ class _Explainer:
         self.batch = self.m > 1
         self.shown = range(min(self.m, MAX_SAMPLES))
         self.cost = lit("J") if self.batch else lit("L")
+        self.notation = tr.loss_fn.notation()
 
     # --- symbols -----------------------------------------------------------------------------
     def s(self, i: int) -> int | None:
@@ -166,44 +145,40 @@ class _Explainer:
 
     # --- loss notation -----------------------------------------------------------------------
     def _loss_words(self) -> str:
-        from ..losses import LOSSES
-
         cls = LOSSES.get(self.tr.loss_name)
         if cls is None:
             return self.S["loss_other"].format(name=self.tr.loss_name)
         return name_of(cls, self.lang)
 
+    def loss_fill(self, template: tuple[str, str], s: int | str | None,
+                  k: int | str | None) -> Math:
+        """A template of the loss's notation with the symbols of output unit ``k`` (no index:
+        the only unit) of sample ``s``."""
+        return fill_formula(template, {
+            "y": sym("y", None, s, k), "y_hat": sym(Y_HAT, None, s, k),
+            "target": sym("y", None, s), "output": sym(Y_HAT, None, s),
+            "k": lit("" if k is None else str(k))})
+
+    def loss_numbers(self, template: tuple[str, str], i: int, k: int) -> Math:
+        """A template of the loss's notation with the numbers of output unit ``k`` of sample
+        ``i`` (the target as given, the prediction as computed)."""
+        y = value(self.target()[i, k])
+        y_hat = result(self.tr.output[i, k])
+        return fill_formula(template, {"y": y, "y_hat": y_hat, "k": lit(str(k + 1))})
+
     def loss_formula(self) -> Math:
-        name, k = self.tr.loss_name, self.tr.output.shape[1]
-        if name == "squared":
-            if k == 1:
-                return HALF + square(paren(lit("y") + MINUS + Y_HAT))
-            return HALF + sum_over(square(paren(sym("y", sub="k") + MINUS + sym(Y_HAT, sub="k"))),
-                                   "k")
-        if name == "binary_cross_entropy":
-            yk, sig = sym("y", sub="k"), func(SIGMA, sym(Y_HAT, sub="k"))
-            inner = (product(yk, func(lit(r"\log", "log"), sig)) + PLUS
-                     + product(paren(_ONE + MINUS + yk),
-                               func(lit(r"\log", "log"), _ONE + MINUS + sig)))
-            return "-" + sum_over(bracket(inner), "k")
-        if name == "softmax_cross_entropy":
-            soft = lit(r"\mathrm{softmax}(\hat{y})_{k}", "softmax(ŷ)_k")
-            return "-" + sum_over(product(sym("y", sub="k"), func(lit(r"\log", "log"), soft)), "k")
-        return lit("L")
+        """:math:`L` of one sample, as the loss writes itself."""
+        n, k = self.notation, self.tr.output.shape[1]
+        if n.loss is not None:
+            return self.loss_fill(n.loss, None, "k")
+        scale = Math(*n.scale)
+        if k == 1:
+            return scale + self.loss_fill(n.term, None, None)
+        return scale + sum_over(self.loss_fill(n.term, None, "k"), "k")
 
     def dloss_sym(self, s: int | str | None, k: int | str) -> Math:
-        """:math:`\\partial L/\\partial \\hat y_k` written for the loss in use."""
-        name = self.tr.loss_name
-        yh, y = sym(Y_HAT, None, s, k), sym("y", None, s, k)
-        if name == "squared":
-            return paren(yh + MINUS + y)
-        if name == "binary_cross_entropy":
-            return paren(func(SIGMA, yh) + MINUS + y)
-        if name == "softmax_cross_entropy":
-            sup = f"^{{({s})}}" if s is not None else ""
-            return paren(Math(r"\mathrm{softmax}(\hat{y}" + sup + ")_{" + str(k) + "}",
-                              f"softmax(ŷ{'' if s is None else f'({s})'})_{k}") + MINUS + y)
-        return partial(lit("L"), yh)
+        """:math:`\\partial L/\\partial \\hat y_k` written for the loss in use, as a factor."""
+        return as_factor(self.loss_fill(self.notation.gradient, s, k))
 
     def target(self) -> np.ndarray:
         """Targets as (m, k) when they are values (not class labels)."""
@@ -314,25 +289,22 @@ class _Explainer:
                 result(t.z[i, j])]
 
     def _loss_chain(self, i: int) -> list[Math]:
-        tr, s = self.tr, self.s(i)
+        """:math:`L^{(i)}`: a loss written per unit with its symbols and numbers, then its value."""
+        tr, s, n = self.tr, self.s(i), self.notation
         k_out = tr.output.shape[1]
         chain: list[Math] = []
-        if tr.loss_name == "squared":
-            y = self.target()
+        if n.term is not None:
+            scale = Math(*n.scale)
             if k_out == 1:
-                chain.append(HALF + square(paren(sym("y", None, s) + MINUS + sym(Y_HAT, None, s))))
-                chain.append(HALF + square(paren(value(y[i, 0]) + MINUS
-                                                 + operand(tr.output[i, 0]))))
+                chain.append(scale + self.loss_fill(n.term, s, None))
+                chain.append(scale + self.loss_numbers(n.term, i, 0))
             elif k_out <= MAX_TERMS:
-                terms = [square(paren(sym("y", None, s, k + 1) + MINUS
-                                      + sym(Y_HAT, None, s, k + 1))) for k in range(k_out)]
-                nums = [square(paren(value(y[i, k]) + MINUS + operand(tr.output[i, k])))
-                        for k in range(k_out)]
-                chain.append(HALF + bracket(join(terms, PLUS)))
-                chain.append(HALF + bracket(join(nums, PLUS)))
+                terms = [self.loss_fill(n.term, s, k + 1) for k in range(k_out)]
+                nums = [self.loss_numbers(n.term, i, k) for k in range(k_out)]
+                chain.append(scale + bracket(join(terms, PLUS)))
+                chain.append(scale + bracket(join(nums, PLUS)))
             else:
-                chain.append(HALF + sum_over(square(paren(sym("y", None, s, "k") + MINUS
-                                                          + sym(Y_HAT, None, s, "k"))), "k"))
+                chain.append(scale + sum_over(self.loss_fill(n.term, s, "k"), "k"))
         chain.append(result(tr.sample_losses[i]))
         return chain
 
@@ -347,24 +319,25 @@ class _Explainer:
                    + lit("g'") + paren(z_k) + EQ + self.dloss_sym(None, "k") + CDOT
                    + self.g_prime(t, a_k, z_k))
         doc.para(S["step2_intro"], formula=formula)
-        if tr.loss_name == "squared":
-            doc.para(S["step2_squared"], dl=partial(lit("L"), sym(Y_HAT, sub="k")) + EQ
-                     + sym(Y_HAT, sub="k") + MINUS + sym("y", sub="k"))
+        worked = self.notation.term is not None  # a loss written per unit, with its numbers
+        if worked:
+            doc.para(S["step2_gradient"], name=self._loss_words(),
+                     dl=partial(lit("L"), sym(Y_HAT, sub="k")) + EQ
+                     + self.loss_fill(self.notation.gradient, None, "k"))
         if self.batch:
             doc.para(S["step2_batch"], delta=sym(DELTA, L, _SAMPLE)
                      + EQ + partial(sym("L", None, _SAMPLE), sym("z", L, _SAMPLE)),
                      frac=frac(_ONE, lit("m")))
         rows = []
-        y = self.target() if tr.loss_name == "squared" else None
         for i in self.shown:
             s = self.s(i)
             for k in range(t.n_out):
                 z, a = sym("z", L, s, k + 1), sym("a", L, s, k + 1)
                 chain = [product(self.dloss_sym(s, k + 1), self.g_prime(t, a, z))]
                 gnum = self.g_prime(t, result(t.a[i, k]), result(t.z[i, k]))
-                if y is not None:
-                    chain.append(product(paren(result(tr.output[i, k]) + MINUS
-                                               + operand(y[i, k], exact=True)), gnum))
+                if worked:
+                    gradient = self.loss_numbers(self.notation.gradient, i, k)
+                    chain.append(product(as_factor(gradient), gnum))
                 grad = float(tr.grad_output[i, k] * self.m)
                 chain.append(product(operand(grad), operand(t.g_prime[i, k], exact=True)))
                 chain.append(result(self.delta_val(t, i, k)))
@@ -556,13 +529,5 @@ class _Explainer:
 
 
 def build_document(trace: Trace, lang: str = "en") -> Document:
-    """The ten steps of ``trace`` as a :class:`~backprop.trace.document.Document`."""
+    """The ten steps of ``trace`` in ``lang`` as a :class:`~.document.Document`."""
     return _Explainer(trace, lang).build()
-
-
-def render_text(trace: Trace, lang: str = "en") -> str:
-    return to_text(build_document(trace, lang))
-
-
-def render_markdown(trace: Trace, lang: str = "en") -> str:
-    return to_markdown(build_document(trace, lang))

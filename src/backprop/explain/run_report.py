@@ -1,10 +1,11 @@
-"""The report of a training run: one HTML page from a model saved by ``backprop train --save``.
+"""The report of a training run: the document of a model saved by ``backprop train --save``.
 
 The model file already holds everything (:func:`backprop.io.load` with ``with_extra=True``): the
 settings, the result on the test set and the per-epoch history in its JSON metadata, the
-network in its arrays. The page shows them as tables, draws the network, and embeds the
-loss/accuracy curves (and the per-layer gradient heat map when the run recorded diagnostics) as
-PNG ``data:`` URIs. It is written as Markdown first and converted like the trace's page.
+network in its arrays. :func:`run_document` shows them as tables, draws the network, and adds
+the loss/accuracy curves (and the per-layer gradient heat map when the run recorded
+diagnostics) as PNG images; :func:`run_report` writes that document as one self-contained HTML
+page (:mod:`.page`), like the trace's.
 """
 
 from __future__ import annotations
@@ -15,40 +16,32 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
 from ..io import atomic_write_text
 from ..layers import Sequential
+from ..losses import LOSSES
 from ..models import load
-from ..trace.diagram import NetworkDiagram, network_diagram
-from ..trace.i18n import strings
-from . import page
-from .markdown import escape, markdown_to_html
-from .trace_html import diagram_fence
-from .words import words
+from .diagram import NetworkDiagram, network_diagram
+from .document import Code, Document, Inline, Strong
+from .page import write_page
+from .words import name_of, words
 
 
 def _cell(value: Any) -> str:
-    """A setting's value as table-cell Markdown."""
+    """A setting's value as a table cell's words."""
     if value is None:
         return "—"
     if isinstance(value, float):
-        return escape(f"{value:g}")
+        return f"{value:g}"
     if isinstance(value, list | tuple):
-        return escape(", ".join(str(v) for v in value))
+        return ", ".join(str(v) for v in value)
     if isinstance(value, str):
-        return escape(value)
-    return escape(json.dumps(value))
+        return value
+    return json.dumps(value)
 
 
-def _table(header: list[str], rows: list[list[str]], align: str = "") -> list[str]:
-    """Markdown table lines; ``align`` has one letter per column, ``r`` for right."""
-    rule = [("---:" if align[i:i + 1] == "r" else "---") for i in range(len(header))]
-    return ["| " + " | ".join(header) + " |", "| " + " | ".join(rule) + " |",
-            *("| " + " | ".join(r) + " |" for r in rows), ""]
-
-
-def _layer_rows(net: Sequential, total_word: str) -> list[list[str]]:
-    rows, width, total = [], None, 0
+def _layer_rows(net: Sequential, total_word: str) -> list[list[Inline]]:
+    rows: list[list[Inline]] = []
+    width, total = None, 0
     for i, layer in enumerate(net.layers):
         config = {k: v for k, v in layer.get_config().items()
                   if k not in ("n_in", "n_out", "n", "dtype", "bias")}
@@ -61,8 +54,8 @@ def _layer_rows(net: Sequential, total_word: str) -> list[list[str]]:
         else:
             units = "" if width is None else str(width)
         total += layer.n_params
-        rows.append([str(i), escape(name), units, f"{layer.n_params:,}"])
-    rows.append(["", f"**{total_word}**", "", f"**{total:,}**"])
+        rows.append([str(i), name, units, f"{layer.n_params:,}"])
+    rows.append(["", Strong(total_word), "", Strong(f"{total:,}")])
     return rows
 
 
@@ -70,20 +63,21 @@ def net_diagram(net: Sequential, loss: str | None, lang: str) -> NetworkDiagram 
     """The diagram of the Dense layers of ``net`` (None if it has none).
 
     A Dense layer's activation is the first element-wise activation after it, before the next
-    Dense (batch norm and dropout in between are not drawn); a last layer without one feeds a
-    softmax cross-entropy loss its logits, and is labelled ``softmax``.
+    Dense (batch norm and dropout in between are not drawn); a last layer without one feeds the
+    loss its logits, and is labelled by the loss's link (``softmax`` for the softmax
+    cross-entropy, ``sigmoid`` for the binary one, ``identity`` for the squared error).
     """
     dense = [i for i, layer in enumerate(net.layers) if layer.role == "affine"]
     if not dense:
         return None
+    known = LOSSES.get(loss) if loss is not None else None
+    link = known.link if known is not None else "identity"
     acts = []
     for k, start in enumerate(dense):
         stop = dense[k + 1] if k + 1 < len(dense) else len(net.layers)
-        act = next((layer.name for layer in net.layers[start + 1:stop]
-                    if layer.role == "activation"), "identity")
-        if k == len(dense) - 1 and act == "identity" and loss == "softmax_cross_entropy":
-            act = "softmax"
-        acts.append(act)
+        last = k == len(dense) - 1
+        acts.append(next((layer.name for layer in net.layers[start + 1:stop]
+                          if layer.role == "activation"), link if last else "identity"))
     widths = [net.input_width] + [net.layers[i].output_width(None) for i in dense]
     return network_diagram(widths, acts, lang=lang)
 
@@ -96,12 +90,20 @@ def _png(plot: Callable[[Path], Any]) -> bytes:
         return path.read_bytes()
 
 
-def run_markdown(path: str | Path, lang: str = "en") -> tuple[str, list[NetworkDiagram]]:
-    """The run report as Markdown (images as ``data:`` URIs) and the diagrams it draws."""
+def run_document(path: str | Path, lang: str = "en") -> Document:
+    """The report of the model file ``path`` as a :class:`~.document.Document`.
+
+    Raises
+    ------
+    FileNotFoundError, ValueError
+        A missing file, or one that is not a backprop model (:class:`backprop.io.ModelFileError`).
+    ImportError
+        matplotlib is needed for the curves (``pip install 'backprop[report]'`` installs it).
+    """
     from .. import plots
     from ..training.callbacks import History
 
-    W, S = words(lang), strings(lang)
+    W = words(lang)
     path = Path(path)
     net, extra, _ = load(path, with_extra=True)
     if not isinstance(extra, dict):
@@ -111,59 +113,59 @@ def run_markdown(path: str | Path, lang: str = "en") -> tuple[str, list[NetworkD
     result = extra.get("result") if isinstance(extra.get("result"), dict) else {}
     loss = extra.get("loss") if isinstance(extra.get("loss"), str) else None
 
-    md = [f"# {escape(W['run_title'].format(name=path.name))}", ""]
-    # a code span shows any name as it is, except one holding a backtick
-    file = escape(path.name) if "`" in path.name else f"`{path.name}`"
+    doc = Document()
+    doc.heading(1, W["run_title"].format(name=path.name))
     if settings is None and history is None:
-        md += [W["run_untrained"].format(file=file), ""]
+        doc.para(W["run_untrained"], file=Code(path.name))
     else:
-        loss_word = S.get(f"loss_{loss}", loss or "?")
-        md += [W["run_intro"].format(file=file, loss=escape(loss_word)), ""]
+        known = LOSSES.get(loss) if loss is not None else None
+        doc.para(W["run_intro"], file=Code(path.name),
+                 loss=name_of(known, lang) if known is not None else loss or "?")
 
     # --- result ----------------------------------------------------------------------------------
-    rows = []
+    rows: list[list[Inline]] = []
     curve = (history or {}).get("history", {}) if history else {}
     if result.get("dataset") is not None:
-        rows.append([W["dataset"], _cell(result["dataset"])])
+        rows.append([W["run_dataset"], _cell(result["dataset"])])
     if result.get("test_accuracy") is not None:
-        rows.append([W["test_accuracy"], f"{100 * result['test_accuracy']:.2f} %"])
+        rows.append([W["run_test_accuracy"], f"{100 * result['test_accuracy']:.2f} %"])
     if result.get("test_loss") is not None:
-        rows.append([W["test_loss"], f"{result['test_loss']:.4f}"])
+        rows.append([W["run_test_loss"], f"{result['test_loss']:.4f}"])
     if isinstance(curve.get("loss"), list) and curve["loss"]:
-        rows.append([W["final_loss"], f"{curve['loss'][-1]:.4f}"])
+        rows.append([W["run_final_loss"], f"{curve['loss'][-1]:.4f}"])
     if result.get("epochs_run") is not None:
-        rows.append([W["epochs_run"], str(result["epochs_run"])])
+        rows.append([W["run_epochs_run"], str(result["epochs_run"])])
     if history and history.get("best_epoch") is not None:
-        rows.append([W["best_epoch"], str(history["best_epoch"])])
+        rows.append([W["run_best_epoch"], str(history["best_epoch"])])
     if result.get("seconds") is not None:
-        rows.append([W["seconds"], W["seconds_value"].format(s=result["seconds"])])
+        rows.append([W["run_seconds"], W["run_seconds_value"].format(s=result["seconds"])])
     if result.get("stop_reason"):
-        rows.append([W["stop_reason"], _cell(result["stop_reason"])])
+        rows.append([W["run_stop_reason"], _cell(result["stop_reason"])])
     if rows:
-        md += [f"## {W['result']}", "", *_table([W["measure"], W["value"]], rows, "lr")]
+        doc.heading(2, W["run_result"])
+        doc.table([W["run_measure"], W["run_value"]], rows, align=(None, "right"))
 
     if settings:
-        md += [f"## {W['settings']}", ""]
-        md += _table([W["setting"], W["value"]],
-                     [[f"`{key}`", _cell(value)] for key, value in settings.items()])
+        doc.heading(2, W["run_settings"])
+        doc.table([W["run_setting"], W["run_value"]],
+                  [[Code(key), _cell(value)] for key, value in settings.items()])
 
     # --- network ---------------------------------------------------------------------------------
-    md += [f"## {W['network']}", ""]
+    doc.heading(2, W["run_network"])
     diagram = net_diagram(net, loss, lang)
-    diagrams = [] if diagram is None else [diagram]
     if diagram is not None:
         n_params = sum(layer.n_params for layer in net.layers)
-        md += [W["network_summary"].format(widths="-".join(map(str, diagram.widths)),
-                                           layers=len(net.layers), params=f"{n_params:,}"), ""]
-        md += ["```mermaid", diagram.to_mermaid(), "```", ""]
-    md += _table(["#", W["layer"], W["units"], W["parameters"]],
-                 _layer_rows(net, W["total"]), "rllr")
+        doc.para(W["run_network_summary"], widths="-".join(map(str, diagram.widths)),
+                 layers=len(net.layers), params=f"{n_params:,}")
+        doc.figure(diagram)
+    doc.table(["#", W["run_layer"], W["run_units"], W["run_parameters"]],
+              _layer_rows(net, W["run_total"]), align=("right", None, None, "right"))
 
     # --- figures ---------------------------------------------------------------------------------
     if isinstance(curve.get("loss"), list) and curve["loss"]:
         png = _png(lambda p: plots.plot_history(History.from_dict(history), p))
-        md += [f"## {W['curves']}", "", f"![{escape(W['curves_alt'])}]({page.png_data_uri(png)})",
-               ""]
+        doc.heading(2, W["run_curves"])
+        doc.image(png, W["run_curves_alt"])
     heatmap: Callable[..., Any] | None = getattr(plots, "plot_grad_heatmap", None)
     diagnostics = (history or {}).get("diagnostics")
     if heatmap is not None and isinstance(diagnostics, dict) and diagnostics.get("records"):
@@ -172,26 +174,15 @@ def run_markdown(path: str | Path, lang: str = "en") -> tuple[str, list[NetworkD
         except ValueError:
             png = None  # every recorded norm is zero or non-finite: nothing to draw
         if png is not None:
-            md += [f"## {W['gradients']}", "", W["gradients_intro"], "",
-                   f"![{escape(W['gradients_alt'])}]({page.png_data_uri(png)})", ""]
-    return "\n".join(md), diagrams
+            doc.heading(2, W["run_gradients"])
+            doc.para(W["run_gradients_intro"])
+            doc.image(png, W["run_gradients_alt"])
+    return doc
 
 
 def run_report(path: str | Path, lang: str = "en") -> str:
-    """The complete HTML page for the model file ``path`` (see the module docstring).
-
-    Raises
-    ------
-    FileNotFoundError, ValueError
-        A missing file, or one that is not a backprop model (:class:`backprop.io.ModelFileError`).
-    ImportError
-        matplotlib is needed for the curves (``pip install 'backprop[report]'`` installs it).
-    """
-    W = words(lang)
-    md, diagrams = run_markdown(path, lang)
-    body = markdown_to_html(md, fence=diagram_fence(diagrams))
-    body += page.footer(W["footer"].format(version=__version__)) + "\n"
-    return page.document(body, title=W["run_title"].format(name=Path(path).name), lang=lang)
+    """The complete HTML page for the model file ``path`` (see :func:`run_document`)."""
+    return write_page(run_document(path, lang), lang)
 
 
 def write_run_report(path: str | Path, output: str | Path | None = None, *,
@@ -204,4 +195,3 @@ def write_run_report(path: str | Path, output: str | Path | None = None, *,
                          "choose another --output")
     atomic_write_text(target, run_report(path, lang))
     return target
-

@@ -13,19 +13,15 @@ import pytest
 import backprop as bp
 from backprop import cli
 from backprop.cli.common import load_spec_or_article
-from backprop.report import run_report
+from backprop.explain.run_report import net_diagram, run_report
 
 pytest.importorskip("latex2mathml")
 
-from test_article import PRINTED  # noqa: E402  (the article's published numbers)
+from cases import PRINTED  # noqa: E402  (the article's published numbers)
 
 DATA_PNG = re.compile(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
 
 
-def run(capsys, *argv):
-    code = cli.main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def assert_self_contained(page: str) -> None:
@@ -108,8 +104,8 @@ def test_vietnamese_page_differs(pages):
     assert "Step 1" in en and "Step 1" not in vi
 
 
-def test_stdout_is_the_same_page(capsys, pages):
-    code, out, err = run(capsys, "example", "--format", "html")
+def test_stdout_is_the_same_page(run_cli, pages):
+    code, out, err = run_cli("example", "--format", "html")
     assert code == 0 and err == ""
     assert out == pages["en"]
 
@@ -149,9 +145,9 @@ def test_without_latex2mathml_notebooks_fall_back_to_markdown(monkeypatch, artic
         article_trace.to_html()
 
 
-def test_without_latex2mathml_the_cli_says_what_to_install(monkeypatch, capsys):
+def test_without_latex2mathml_the_cli_says_what_to_install(run_cli, monkeypatch):
     block_latex2mathml(monkeypatch)
-    code, out, err = run(capsys, "example", "--format", "html")
+    code, out, err = run_cli("example", "--format", "html")
     assert code == 2 and out == ""
     assert err.count("\n") == 1
     assert err.startswith("backprop: error: ") and "pip install 'backprop[report]'" in err
@@ -173,8 +169,8 @@ def pngs(page: str) -> list[bytes]:
     return [base64.b64decode(b, validate=True) for b in DATA_PNG.findall(page)]
 
 
-def test_report_of_a_trained_model(trained, capsys):
-    code, out, err = run(capsys, "report", str(trained))
+def test_report_of_a_trained_model(run_cli, trained):
+    code, out, err = run_cli("report", str(trained))
     target = trained.with_suffix(".html")
     assert code == 0 and err == ""
     assert out == f"report written to {target}\n"
@@ -199,9 +195,25 @@ def test_report_of_a_trained_model(trained, capsys):
     assert len(images) == 1 and images[0][:8] == b"\x89PNG\r\n\x1a\n" and len(images[0]) > 1000
 
 
-def test_report_language_and_output(trained, tmp_path, capsys):
+def test_report_names_the_loss_in_words(trained):
+    assert "loss: softmax cross-entropy of the logits." in run_report(trained)
+    assert "hàm mất mát: entropy chéo softmax trên các logit." in run_report(trained, "vi")
+
+
+@pytest.mark.parametrize("loss, label", [
+    ("softmax_cross_entropy", "softmax"), ("binary_cross_entropy", "sigmoid"),
+    ("squared", "identity"), (None, "identity"), ("not_a_loss", "identity"),
+])
+def test_report_labels_the_logits_by_the_losss_link(loss, label):
+    net = bp.Sequential(bp.Dense(2, 3, rng=0), bp.Tanh(), bp.Dense(3, 2, rng=1))
+    diagram = net_diagram(net, loss, "en")
+    assert diagram.columns[1].subtitle == "tanh · 3 units"
+    assert diagram.columns[-1].subtitle == f"{label} · 2 units"
+
+
+def test_report_language_and_output(run_cli, trained, tmp_path):
     out_file = tmp_path / "rapport.html"
-    code, out, _ = run(capsys, "report", str(trained), "--lang", "vi", "--output", str(out_file))
+    code, out, _ = run_cli("report", str(trained), "--lang", "vi", "--output", str(out_file))
     assert code == 0 and str(out_file) in out
     vi = out_file.read_text(encoding="utf-8")
     assert '<html lang="vi">' in vi and "Báo cáo huấn luyện" in vi and "Thiết lập" in vi
@@ -238,21 +250,21 @@ def test_report_of_a_model_saved_without_training_record(tmp_path):
      "not a backprop model file"),
     (lambda d: d / "no-such-dir" / "x.npz", "no such file"),
 ])
-def test_bad_run_is_one_line_exit_2(tmp_path, capsys, make, words):
+def test_bad_run_is_one_line_exit_2(run_cli, tmp_path, make, words):
     path = make(tmp_path)
-    code, out, err = run(capsys, "report", str(path))
+    code, out, err = run_cli("report", str(path))
     assert code == 2 and out == ""
     assert err.startswith("backprop: error: ") and err.count("\n") == 1
     assert words in err and str(path.name) in err
 
 
 def test_report_will_not_overwrite_the_model_or_write_into_a_missing_folder(
-        trained, tmp_path, capsys):
-    code, _, err = run(capsys, "report", str(trained), "--output", str(trained))
+        run_cli, trained, tmp_path):
+    code, _, err = run_cli("report", str(trained), "--output", str(trained))
     assert code == 2 and "would overwrite the model file" in err and err.count("\n") == 1
     assert bp.load(trained) is not None  # untouched
     missing = tmp_path / "nope" / "r.html"
-    code, _, err = run(capsys, "report", str(trained), "--output", str(missing))
+    code, _, err = run_cli("report", str(trained), "--output", str(missing))
     assert code == 2 and "nope" in err and err.count("\n") == 1
 
 

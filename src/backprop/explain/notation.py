@@ -1,8 +1,10 @@
 r"""Math fragments written twice: as LaTeX (for Markdown/HTML) and as plain text.
 
-Every formula the renderers show is built from these pieces, so the text and Markdown outputs
-always say the same thing. LaTeX is kept to standard commands (``\frac``, ``\delta``, ``\sigma``,
-``^{[l]}``, ``_{j}``, ``\cdot``, ``bmatrix``) that MathJax, KaTeX and latex2mathml all read.
+Every formula the explanation writes is built from these pieces, so the text, Markdown and HTML
+outputs always say the same thing. LaTeX is kept to standard commands (``\frac``, ``\delta``,
+``\sigma``, ``^{[l]}``, ``_{j}``, ``\cdot``, ``bmatrix``) that MathJax, KaTeX and latex2mathml all
+read. :func:`fill_formula` fills the templates in which activations and losses write themselves
+(:class:`backprop.layers.Notation`, :class:`backprop.losses.LossNotation`).
 
 Number formats:
 
@@ -15,8 +17,10 @@ Number formats:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -142,6 +146,64 @@ def scaled_sum(terms: Sequence[Math], m: int) -> Math:
     inner = join(terms, PLUS)
     return Math(r"\frac{1}{" + str(m) + r"}\bigl(" + inner.tex + r"\bigr)",
                 f"(1/{m})(" + inner.text + ")")
+
+
+# --- notation templates ------------------------------------------------------------------------
+_PLACEHOLDER = re.compile(r"<(\w+)(?::(\w+))?>")
+
+
+def _symbolic(x: Math) -> bool:
+    return x.text[:1].isalpha()
+
+
+def fill_formula(template: tuple[str, str], values: Mapping[str, Math],
+                 params: Mapping[str, Any] | None = None) -> Math:
+    """Fill a ``(tex, text)`` template of an activation's or a loss's notation.
+
+    ``<name>`` is ``values[name]`` (a symbol or a number), else ``params[name]`` (a constructor
+    argument, written as a given number); ``<name:factor>`` puts a negative number in
+    parentheses, ``<name:base>`` anything but a bare positive number (it carries an exponent);
+    ``<times>`` is nothing between symbols and a dot between numbers. See
+    :class:`backprop.layers.Notation` and :class:`backprop.losses.LossNotation`.
+    """
+    symbolic = all(_symbolic(v) for v in values.values())
+    params = params or {}
+
+    def piece(match: re.Match[str], which: int) -> str:
+        name, form = match.group(1), match.group(2)
+        if name == "times":
+            return "" if symbolic else (CDOT.tex, CDOT.text)[which]
+        if name in values:
+            v = values[name]
+        elif name in params:
+            v = value(params[name])
+        else:
+            known = ", ".join(f"<{n}>" for n in [*values, *params, "times"])
+            raise ValueError(f"unknown placeholder <{name}> in the notation {template[which]!r}; "
+                             f"known here: {known}")
+        if form == "factor" and v.text.startswith("-"):
+            v = paren(v)
+        elif form == "base" and not v.text[:1].isdigit():
+            v = paren(v)
+        return (v.tex, v.text)[which]
+
+    tex, text = template
+    return Math(_PLACEHOLDER.sub(lambda m: piece(m, 0), tex),
+                _PLACEHOLDER.sub(lambda m: piece(m, 1), text))
+
+
+def as_factor(x: Math) -> Math:
+    """``x`` in parentheses when it is a sum or a difference (an operator outside brackets),
+    ready to be a factor of a product."""
+    depth = 0
+    for i, ch in enumerate(x.text):
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif depth == 0 and ch in "+-" and x.text[i - 1:i] == " " and x.text[i + 1:i + 2] == " ":
+            return paren(x)
+    return x
 
 
 # --- numbers ----------------------------------------------------------------------------------

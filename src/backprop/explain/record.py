@@ -123,6 +123,8 @@ class Trace:
         :math:`\\partial J / \\partial \\hat y` from ``loss.backward()``.
     loss_name : str
     learning_rate : float
+    loss_fn : Loss
+        The loss of the step (a copy), to ask for its notation and words.
     layers : list of LayerTrace
         ``layers[0]`` is the article's layer [1].
     """
@@ -135,6 +137,7 @@ class Trace:
     grad_output: np.ndarray
     loss_name: str
     learning_rate: float
+    loss_fn: Loss = field(repr=False, compare=False)
     layers: list[LayerTrace] = field(default_factory=list)
 
     @property
@@ -186,18 +189,20 @@ class Trace:
             "sample_losses": self.sample_losses.tolist(),
         }
 
-    # --- rendering (kept in render.py; recording never formats) --------------------------------
+    # --- writing (steps.py builds the document, a writer writes it; recording never formats) ---
     def to_text(self, lang: str = "en") -> str:
         """Steps 1-10 as plain text (UTF-8: Greek letters, subscripts written ``z[1]_1``)."""
-        from .render import render_text
+        from .steps import build_document
+        from .text import to_text
 
-        return render_text(self, lang)
+        return to_text(build_document(self, lang))
 
     def to_markdown(self, lang: str = "en") -> str:
         """Steps 1-10 as Markdown with LaTeX (``$...$`` inline, ``$$...$$`` display blocks)."""
-        from .render import render_markdown
+        from .markdown import to_markdown
+        from .steps import build_document
 
-        return render_markdown(self, lang)
+        return to_markdown(build_document(self, lang))
 
     def to_html(self, lang: str = "en", *, full: bool = True) -> str:
         """Steps 1-10 as self-contained HTML: math as MathML, the network as SVG, no scripts.
@@ -205,9 +210,10 @@ class Trace:
         ``full=False`` gives a fragment (a styled ``<div>``) instead of a whole page. Needs
         latex2mathml (``pip install 'backprop[report]'``).
         """
-        from ..report import trace_to_html
+        from .page import write_page
+        from .steps import build_document
 
-        return trace_to_html(self, lang, full=full)
+        return write_page(build_document(self, lang), lang, full=full)
 
     def _repr_markdown_(self) -> str:
         return self.to_markdown()
@@ -370,4 +376,4 @@ def trace(net: Sequential, loss: Loss, X: Any, y: Any, *, lr: float) -> Trace:
     return Trace(x=X.copy(), y=y_arr.copy(), output=output, loss=float(J),
                  sample_losses=sample_losses, grad_output=grad_output,
                  loss_name=getattr(loss, "name", type(loss).__name__), learning_rate=lr,
-                 layers=layers)
+                 loss_fn=work_loss, layers=layers)

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import backprop as bp
-from backprop.trace.diagram import MAX_UNITS, SHOWN_EACH_SIDE, network_diagram
+from backprop.explain.diagram import MAX_UNITS, SHOWN_EACH_SIDE, network_diagram
 
 # (widths, activations)
 NETWORKS = [
@@ -124,8 +124,8 @@ def test_trace_markdown_has_the_mermaid_block_and_text_has_none():
 
 
 def test_quotes_in_words_cannot_end_a_mermaid_label(monkeypatch):
-    from backprop.trace import i18n
+    from backprop.explain import words
 
-    monkeypatch.setitem(i18n.EN, "diagram_input", 'Input "x"')
+    monkeypatch.setitem(words.EN, "diagram_input", 'Input "x"')
     text = network_diagram((2, 1), ("identity",)).to_mermaid()
     assert 'subgraph L0["Input #quot;x#quot; · 2 units"]' in text

@@ -1,19 +1,20 @@
-"""The page around the content: one self-contained HTML file, or a fragment for Jupyter.
+"""The page around a document: one self-contained HTML file, or a fragment for Jupyter.
 
-Everything the page needs is inside it: the style sheet inline, images as ``data:`` URIs, math
-as MathML (typeset by the browser, no JavaScript), no fonts or links fetched from anywhere. The
-style rules are scoped to ``.backprop-report`` so the fragment shown in a notebook leaves the
+:func:`write_page` writes a :class:`~.document.Document` with :mod:`.html` and puts it in a page
+that holds everything it needs: the style sheet inline, images as ``data:`` URIs, math as MathML
+(typeset by the browser, no JavaScript), no fonts or links fetched from anywhere. The style
+rules are scoped to ``.backprop-report`` so the fragment shown in a notebook leaves the
 notebook's own styling alone.
 """
 
 from __future__ import annotations
 
-import base64
 import html
 
-from .. import __version__
-
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+from .._version import __version__
+from .document import Document, Heading
+from .html import to_html
+from .words import words
 
 CSS = """
 .backprop-report {
@@ -84,35 +85,17 @@ body { margin: 0; padding: 2rem 1.25rem 3rem; }
 """.strip()
 
 
-def png_data_uri(png: bytes) -> str:
-    """``data:image/png;base64,...`` for PNG bytes (checked to be a PNG)."""
-    if not isinstance(png, bytes | bytearray) or not bytes(png[:8]) == PNG_SIGNATURE:
-        raise ValueError("expected the bytes of a PNG image (they must start with the PNG "
-                         f"signature), got {bytes(png[:8])!r}")
-    return "data:image/png;base64," + base64.b64encode(bytes(png)).decode("ascii")
-
-
-def footer(text: str) -> str:
+def _footer(text: str) -> str:
     return f"<footer>{html.escape(text)}</footer>"
 
 
-def fragment(body: str) -> str:
+def _fragment(body: str) -> str:
     """``body`` in a scoped ``<div>`` with its style sheet, for a notebook cell."""
     return (f'<div class="backprop-report">\n<style>\n{CSS}\n</style>\n{body}</div>\n')
 
 
-def document(body: str, *, title: str, lang: str) -> str:
-    """A complete UTF-8 HTML page around ``body``.
-
-    Parameters
-    ----------
-    body : str
-        HTML of the content.
-    title : str
-        The page title (plain text).
-    lang : str
-        The page language, written as ``<html lang="...">``.
-    """
+def _page(body: str, *, title: str, lang: str) -> str:
+    """A complete UTF-8 HTML page around ``body`` (HTML), titled ``title`` (plain text)."""
     return (
         "<!DOCTYPE html>\n"
         f'<html lang="{html.escape(lang)}">\n<head>\n<meta charset="utf-8">\n'
@@ -122,3 +105,30 @@ def document(body: str, *, title: str, lang: str) -> str:
         f"<style>\n{PAGE_CSS}\n{CSS}\n</style>\n</head>\n<body>\n"
         f'<main class="backprop-report">\n{body}</main>\n</body>\n</html>\n'
     )
+
+
+def write_page(doc: Document, lang: str = "en", *, full: bool = True) -> str:
+    """``doc`` as one self-contained HTML page, or as a fragment for a notebook cell.
+
+    Parameters
+    ----------
+    doc : Document
+        Its first heading is the page's title.
+    lang : str
+        The page's language (``<html lang="...">``) and the words of its footer.
+    full : bool
+        A complete page (``<!DOCTYPE html>``, a footer saying what wrote it); False gives a
+        styled ``<div>`` instead.
+
+    Raises
+    ------
+    ImportError
+        When the document has math and latex2mathml is not installed.
+    """
+    footer = words(lang)["page_footer"]  # an unknown language fails before any typesetting
+    body = to_html(doc)
+    if not full:
+        return _fragment(body)
+    title = next((b.text for b in doc.blocks if isinstance(b, Heading)), "backprop")
+    body += _footer(footer.format(version=__version__)) + "\n"
+    return _page(body, title=title, lang=lang)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import backprop as bp
-from backprop.spec import Spec, SpecError, load_spec, spec_activations, spec_to_dict
+from backprop.explain.spec import Spec, SpecError, load_spec, spec_activations, spec_to_dict
 
 ARTICLE = {
     "x": [0.2, 0.4],
@@ -98,7 +98,7 @@ def test_every_activation_name(act):
 def test_shipped_article_spec_is_the_article():
     from importlib import resources
 
-    text = resources.files("backprop").joinpath("data", "article.json").read_text("utf-8")
+    text = resources.files("backprop.explain").joinpath("article.json").read_text("utf-8")
     data = json.loads(text)
     assert {k: v for k, v in data.items() if k != "description"} == ARTICLE
 

@@ -1,0 +1,28 @@
+"""Explaining training: every number of a step recorded, built into a document, written in any
+format.
+
+Data flows one way -- record -> document -> text / Markdown / HTML / JSON:
+
+* :mod:`.record` -- :func:`trace` runs the engine's own step under an observer and keeps every
+  number (:class:`Trace`, :class:`LayerTrace`); ``Trace.to_dict()`` is the JSON;
+* :mod:`.spec` -- a network and one step written down as JSON (``backprop example --spec``);
+* :mod:`.steps` -- builds the :class:`~.document.Document` of the article's steps 1-10 from a
+  trace; :mod:`.run_report` builds the document of a saved training run (``backprop report``);
+* what they build with: :mod:`.notation` (math fragments as LaTeX and text, and the templates
+  activations and losses write themselves in), :mod:`.words` (one table of words per language,
+  shared with the labs), :mod:`.diagram` (the network as mermaid or SVG);
+* :mod:`.document` -- the document model: headings, paragraphs, equations, tables, images and
+  the diagram, in no format;
+* the writers, each turning a document into its format: :mod:`.text`, :mod:`.markdown`,
+  :mod:`.html` (math as MathML, the network as SVG) and :mod:`.page` (the self-contained HTML
+  page around it, or a notebook fragment).
+
+Recording never formats, building never computes a gradient, and a writer never reads a trace:
+``Trace.to_text()`` and its siblings import the builder and a writer when called, and nothing on
+that side imports the recording back.
+"""
+
+from .record import LayerTrace, Trace, trace
+from .words import LANGUAGES
+
+__all__ = ["LANGUAGES", "LayerTrace", "Trace", "trace"]
