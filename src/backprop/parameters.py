@@ -141,7 +141,9 @@ def contiguous_run(params: Sequence[Parameter]) -> tuple[np.ndarray, np.ndarray,
         return None
     first = params[0]
     dbase, gbase = first.data.base, first.grad.base
-    if dbase is None or gbase is None or dbase.ndim != 1 or gbase.ndim != 1:
+    if not (isinstance(dbase, np.ndarray) and isinstance(gbase, np.ndarray)):
+        return None  # not views of an array (no base, or memory mapped by an unpickler)
+    if dbase.ndim != 1 or gbase.ndim != 1:
         return None
     dtype = dbase.dtype
     item = dtype.itemsize

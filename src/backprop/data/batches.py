@@ -42,6 +42,8 @@ class BatchIterator:
     augment : callable ``(X_batch, rng) -> X_batch``, optional
         Applied to each batch with this iterator's Generator (e.g. :class:`RandomShift`). It must
         return a new array, not modify its input (which may be the caller's data).
+    sample_weight : array-like of shape (n,), optional
+        Per-sample weights; when given, each batch is ``(X_batch, y_batch, w_batch)``.
 
     Notes
     -----
@@ -51,13 +53,20 @@ class BatchIterator:
     """
 
     def __init__(self, X: Any, y: Any, batch_size: int, *, shuffle: bool = True,
-                 rng: Any = None, drop_last: bool = False, augment: Augment | None = None):
+                 rng: Any = None, drop_last: bool = False, augment: Augment | None = None,
+                 sample_weight: Any = None):
         self.X = _as_rows("X", X)
         self.y = None if y is None else _as_rows("y", y)
         if self.y is not None and self.y.shape[0] != self.X.shape[0]:
             raise ValueError(f"X has {self.X.shape[0]} rows but y has {self.y.shape[0]}")
         if self.X.shape[0] == 0:
             raise ValueError("X is empty (0 samples)")
+        self.w = None
+        if sample_weight is not None:
+            self.w = np.asarray(sample_weight, dtype=np.float64).reshape(-1)
+            if self.w.shape[0] != self.X.shape[0]:
+                raise ValueError(f"sample_weight has {self.w.shape[0]} entries for "
+                                 f"{self.X.shape[0]} samples")
         self.batch_size = check_int("batch_size", batch_size, minimum=1)
         self.shuffle = bool(shuffle)
         self.drop_last = bool(drop_last)
@@ -79,8 +88,8 @@ class BatchIterator:
         full, rest = divmod(self.n_samples, self.batch_size)
         return full + (1 if rest and not self.drop_last else 0)
 
-    def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
-        X, y = self.X, self.y
+    def __iter__(self) -> Iterator[tuple[np.ndarray, ...]]:
+        X, y, w = self.X, self.y, self.w
         perm = self.rng.permutation(self.n_samples) if self.shuffle else None
         self.epoch += 1
         bs = self.batch_size
@@ -89,12 +98,17 @@ class BatchIterator:
                 rows = perm[b * bs:(b + 1) * bs]
                 xb = np.take(X, rows, axis=0)
                 yb = None if y is None else np.take(y, rows, axis=0)
+                wb = None if w is None else w[rows]
             else:
                 xb = X[b * bs:(b + 1) * bs]
                 yb = None if y is None else y[b * bs:(b + 1) * bs]
+                wb = None if w is None else w[b * bs:(b + 1) * bs]
             if self.augment is not None:
                 xb = self.augment(xb, self.rng)
-            yield xb, yb
+            if w is None:
+                yield xb, yb
+            else:
+                yield xb, yb, wb
 
     def get_state(self) -> dict[str, Any]:
         """JSON-able state: the Generator's ``bit_generator.state`` and the epoch count."""

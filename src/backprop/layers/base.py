@@ -106,6 +106,13 @@ class Layer:
         """Switch to evaluation mode (batch norm uses running statistics, dropout is off)."""
         return self.train(False)
 
+    def __getstate__(self) -> dict[str, Any]:
+        """For copies and pickles: everything but the arrays kept between a forward and its
+        backward or reused as scratch space (private array attributes) -- a copy starts clean,
+        and a pickle holds only the parameters, buffers and settings."""
+        return {k: (None if k.startswith("_") and isinstance(v, np.ndarray) else v)
+                for k, v in self.__dict__.items()}
+
     # --- description ----------------------------------------------------------------------
     def get_config(self) -> dict[str, Any]:
         """JSON-able constructor arguments; ``type(self)(**config)`` rebuilds the layer."""

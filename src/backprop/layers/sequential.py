@@ -92,6 +92,21 @@ class Sequential(Layer):
         new.flat_layout = flatten_parameters(new.parameters())
         return new
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # unpickling, like deepcopy, gives every view an array of its own: re-flatten. An
+        # unpickler may also hand out read-only (memory-mapped) arrays: train on copies.
+        self.__dict__.update(state)
+        for p in self.parameters():
+            if not p.data.flags.writeable:
+                p.data = np.array(p.data)
+            if not p.grad.flags.writeable:
+                p.grad = np.array(p.grad)
+        for layer in self.layers:
+            for name, arr in layer.buffers().items():
+                if not arr.flags.writeable:
+                    setattr(layer, name, np.array(arr))
+        self.flat_layout = flatten_parameters(self.parameters())
+
     # --- contract -------------------------------------------------------------------------
     def forward(self, x: np.ndarray) -> np.ndarray:
         hooks = self._hooks

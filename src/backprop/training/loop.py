@@ -114,8 +114,9 @@ class _EpochMeter:
         self.correct = 0.0
         self.counted = 0
 
-    def add(self, J: float, out: np.ndarray, yb: np.ndarray) -> None:
-        m = out.shape[0]
+    def add(self, J: float, out: np.ndarray, yb: np.ndarray,
+            wb: np.ndarray | None = None) -> None:
+        m = out.shape[0] if wb is None else float(wb.sum())  # J is a (weighted) batch mean
         self.total += J * m
         self.seen += m
         if self.loss.classifier:
@@ -151,12 +152,15 @@ def run_epochs(state: TrainState, callbacks: list[Callback]) -> History:
                 cb.on_epoch_begin(state)
             snapshot = [a.copy() for a in state.state_arrays()]
             meter = _EpochMeter(loss)
-            for xb, yb in state.iterator:
+            for batch in state.iterator:
+                xb, yb = batch[0], batch[1]
+                wb = batch[2] if len(batch) > 2 else None  # sample weights, when fit has them
                 state.step += 1
                 for cb in callbacks:
                     cb.on_batch_begin(state)
                 out = net.forward(xb)
-                J = loss.forward(out, yb)
+                J = loss.forward(out, yb) if wb is None else loss.forward(out, yb,
+                                                                           sample_weight=wb)
                 if not math.isfinite(J):
                     where = _first_nonfinite_layer_output(net, xb)
                     _diverged(state, f"the loss became {J} at epoch {state.epoch}, step "
@@ -171,7 +175,7 @@ def run_epochs(state: TrainState, callbacks: list[Callback]) -> History:
                                      f"step {state.step}: {_describe_param(net, bad)}")
                     break
                 optimizer.step()
-                meter.add(J, out, yb)
+                meter.add(J, out, yb, wb)
                 for cb in callbacks:
                     cb.on_batch_end(state, {"loss": J})
             if state.history.diverged:
@@ -226,7 +230,8 @@ def fit(net: Sequential, X: Any, y: Any, *, loss: Loss | str, optimizer: Optimiz
         early_stopping: EarlyStopping | int | None = None,
         callbacks: Iterable[Callback] = (), verbose: bool = True,
         checkpoint: str | Path | None = None, checkpoint_every: int = 1,
-        resume: str | Path | None = None, diagnostics: Any = False) -> History:
+        resume: str | Path | None = None, diagnostics: Any = False,
+        sample_weight: Any = None) -> History:
     """Train ``net`` on ``(X, y)`` with mini-batch gradient descent.
 
     Parameters
@@ -274,6 +279,10 @@ def fit(net: Sequential, X: Any, y: Any, *, loss: Loss | str, optimizer: Optimiz
         ``True`` adds a :class:`backprop.diagnostics.Diagnostics` callback with its defaults (a
         per-layer record on the last batch of each epoch, in ``history.diagnostics``); pass a
         ``Diagnostics(...)`` to choose its settings. Off, it costs nothing.
+    sample_weight : array-like of shape (n_samples,), optional
+        Each sample's weight in the cost of its batch: the loss of a batch is
+        :math:`\\sum_i s_i L_i / \\sum_i s_i` (a weight of 2 counts a sample twice). Validation
+        is unweighted.
 
     Returns
     -------
@@ -294,9 +303,19 @@ def fit(net: Sequential, X: Any, y: Any, *, loss: Loss | str, optimizer: Optimiz
     X = np.ascontiguousarray(np.asarray(X), dtype=dtype)
     y = loss.prepare_targets(y, dtype)
 
+    if sample_weight is not None:
+        sample_weight = np.asarray(sample_weight, dtype=np.float64).reshape(-1)
+        if sample_weight.shape[0] != X.shape[0]:
+            raise ValueError(f"sample_weight has {sample_weight.shape[0]} entries for "
+                             f"{X.shape[0]} samples")
+        if not np.all(np.isfinite(sample_weight)) or np.any(sample_weight < 0):
+            raise ValueError("sample_weight must hold finite numbers >= 0")
     split_seed, loop_seed = np.random.SeedSequence(seed).spawn(2) if seed is not None else (
         None, None)
     if validation_data is None and validation_split > 0:
+        if sample_weight is not None:
+            raise ValueError("validation_split with sample_weight is not supported; pass "
+                             "validation_data")
         X, y, X_val, y_val = train_val_split(X, y, validation_split,
                                              rng=np.random.default_rng(split_seed))
         validation_data = (X_val, y_val)
@@ -306,7 +325,8 @@ def fit(net: Sequential, X: Any, y: Any, *, loss: Loss | str, optimizer: Optimiz
         validation_data = (np.asarray(X_val, dtype=dtype), loss.prepare_targets(y_val, dtype))
 
     iterator = BatchIterator(X, y, batch_size, shuffle=shuffle,
-                             rng=np.random.default_rng(loop_seed), augment=augment)
+                             rng=np.random.default_rng(loop_seed), augment=augment,
+                             sample_weight=sample_weight)
     if isinstance(early_stopping, int) and not isinstance(early_stopping, bool):
         early_stopping = EarlyStopping("val_loss" if validation_data is not None else "loss",
                                        patience=early_stopping)
