@@ -49,7 +49,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from .layers import activation_names
 from .losses import LOSSES
-from .models import Sequential, mlp
+from .models import mlp
 from .optim import OPTIMIZERS, SCHEDULES, make_optimizer, make_schedule
 from .training.callbacks import Callback, EarlyStopping
 
