@@ -192,8 +192,10 @@ def test_gradcheck_passes_and_reports_every_parameter(run_cli, tmp_path, name):
 
 
 def test_gradcheck_failure_exits_1(run_cli, tmp_path, monkeypatch):
+    real = gradient_check.gradcheck
+
     def strict(*args, **kwargs):
-        return bp.gradcheck(*args, **{**kwargs, "tolerance": 0.0})  # nothing passes 0
+        return real(*args, **{**kwargs, "tolerance": 0.0})  # nothing passes 0
 
     monkeypatch.setattr(gradient_check, "gradcheck", strict)
     rc, out, _ = run_cli("gradcheck", "--spec", write(tmp_path, SPECS["batch-leaky"]))

@@ -18,8 +18,6 @@ from typing import Any
 
 from . import init, optim
 from ._version import __version__ as __version__
-from .explain import LayerTrace, Trace, trace
-from .gradient_check import GradcheckReport, gradcheck, numerical_gradient
 from .init import INITIALIZERS, register_initializer
 from .layers import (
     GELU,
@@ -80,6 +78,12 @@ from .parameters import Parameter
 
 # name -> (submodule, attribute or None for the module itself), imported on first access
 _LAZY: dict[str, tuple[str, str | None]] = {
+    "trace": ("explain.record", "trace"), "Trace": ("explain.record", "Trace"),
+    "LayerTrace": ("explain.record", "LayerTrace"), "explain": ("explain", None),
+    "gradcheck": ("gradient_check", "gradcheck"),
+    "GradcheckReport": ("gradient_check", "GradcheckReport"),
+    "numerical_gradient": ("gradient_check", "numerical_gradient"),
+    "gradient_check": ("gradient_check", None),
     "data": ("data", None), "datasets": ("data.toy", None), "io": ("io", None),
     "labs": ("labs", None), "diagnostics": ("diagnostics", None), "plots": ("plots", None),
     "callbacks": ("training.callbacks", None), "spec": ("explain.spec", None),

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -21,6 +20,9 @@ from .layers import BatchNorm, Dense, Dropout, activation_class
 from .layers import Sequential as _Container
 from .layers.base import Layer
 from .losses import LOSSES, get_loss, resolve_loss
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pathlib import Path
 
 
 class Sequential(_Container):
@@ -165,6 +167,8 @@ def save(path: str | os.PathLike, net: _Container, *, extra: dict[str, Any] | No
     for key, arr in (arrays or {}).items():
         payload[f"array/{key}"] = arr
     io.write_archive(path, meta, payload)
+    from pathlib import Path  # on first use: pathlib costs milliseconds at `import backprop`
+
     return Path(path)
 
 

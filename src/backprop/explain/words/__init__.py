@@ -13,7 +13,6 @@ Things registered elsewhere carry their own names: an activation, a loss or a la
 
 from __future__ import annotations
 
-import string
 from typing import Any
 
 from ...registry import Registry
@@ -29,6 +28,8 @@ REFERENCE = "en"
 
 def fields(template: str) -> list[tuple[str, str]]:
     """The ``{name:spec}`` fields of a template, in order, as ``(name, spec)`` pairs."""
+    import string  # on first use, as the rest of the explanation's machinery
+
     return [(name, spec or "") for _, name, spec, _ in string.Formatter().parse(template)
             if name is not None]
 
