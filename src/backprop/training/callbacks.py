@@ -29,6 +29,7 @@ import numpy as np
 from .._checks import check_int, check_non_negative
 from ..layers.sequential import Sequential
 from ..losses import Loss
+from ..parameters import contiguous_run
 
 
 @dataclass
@@ -118,8 +119,17 @@ class TrainState:
     schedule: Any = None
 
     def state_arrays(self) -> list[np.ndarray]:
-        """Every parameter and buffer array of the network (for snapshots)."""
-        return [p.data for p in self.net.parameters()] + list(self.net.buffers().values())
+        """Every parameter and buffer array of the network, for snapshots: the one flat
+        parameter vector when the network keeps its parameters in one (``Sequential`` does),
+        then the buffers. Asked once per run: the arrays are updated in place."""
+        arrays = self.__dict__.get("_state_arrays")
+        if arrays is None:
+            params = self.net.parameters()
+            run = contiguous_run(params)
+            arrays = [run[0]] if run is not None else [p.data for p in params]
+            arrays += list(self.net.buffers().values())
+            self.__dict__["_state_arrays"] = arrays
+        return arrays
 
 
 class Callback:
