@@ -12,11 +12,16 @@ from ..parameters import Parameter
 from .base import Layer, register_layer
 
 
-def _buffer(buf: np.ndarray | None, shape: tuple[int, int], dtype: np.dtype) -> np.ndarray:
-    """``buf`` if it has this shape and dtype, else a new array (one buffer, never a cache)."""
-    if buf is None or buf.shape != shape or buf.dtype != dtype:
-        return np.empty(shape, dtype=dtype)
-    return buf
+def _rows(store: np.ndarray | None, m: int, n: int,
+          dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
+    """A reused ``(capacity, n)`` block and a view of its first ``m`` rows (C-contiguous).
+
+    The block grows when a batch outgrows it and is kept otherwise, so a smaller last batch of
+    an epoch does not reallocate the buffers of every batch after it (one buffer, never a
+    cache)."""
+    if store is None or store.shape[0] < m or store.shape[1] != n or store.dtype != dtype:
+        store = np.empty((m, n), dtype=dtype)
+    return store, store[:m]
 
 
 @register_layer
@@ -114,7 +119,7 @@ class Dense(Layer):
             x = x.astype(self.dtype)
         self._x = x
         if self.reuse_output:
-            z = self._out = _buffer(self._out, (x.shape[0], self.n_out), self.dtype)
+            self._out, z = _rows(self._out, x.shape[0], self.n_out, self.dtype)
             np.matmul(x, self.W.T, out=z)
         else:
             z = x @ self.W.T
@@ -133,14 +138,15 @@ class Dense(Layer):
         np.matmul(dy.T, self._x, out=self.dW)
         if self.bias:
             # the column sum as a matrix-vector product: BLAS does it ~3x faster than np.sum
+            m = dy.shape[0]
             ones = self._ones
-            if ones is None or ones.shape[0] != dy.shape[0] or ones.dtype != dy.dtype:
-                ones = self._ones = np.ones(dy.shape[0], dtype=dy.dtype)
-            np.matmul(ones, dy, out=self.db)
+            if ones is None or ones.shape[0] < m or ones.dtype != dy.dtype:
+                ones = self._ones = np.ones(m, dtype=dy.dtype)
+            np.matmul(ones[:m], dy, out=self.db)
         if not input_grad:
             return None
         if self.reuse_input_grad:
-            dx = self._dx = _buffer(self._dx, (dy.shape[0], self.n_in), self.dtype)
+            self._dx, dx = _rows(self._dx, dy.shape[0], self.n_in, self.dtype)
             return np.matmul(dy, self.W, out=dx)
         return dy @ self.W
 
