@@ -302,6 +302,42 @@ def test_loss_gradient_matches_finite_differences(case, rel_err, tol):
 
 
 @pytest.mark.parametrize("case", LOSS_CASES, ids=_id)
+def test_loss_sample_weight_of_two_is_the_sample_twice(case, tol):
+    """The cost is the weighted mean: a weight of 2 counts a sample twice, 0 leaves it out, a
+    common factor changes nothing, ones are the unweighted cost (float64, 1e-12)."""
+    z, y = _loss_data(case)
+    m = z.shape[0]
+    s = (np.arange(m) % 4).astype(float)  # 0, 1, 2, 3, 0, ...: 0 drops a sample
+    loss = case.make()
+    J = loss.forward(z, y, sample_weight=s)
+    grad = np.array(loss.backward(), copy=True)
+    rows = np.repeat(np.arange(m), s.astype(int))
+    dup = case.make()
+    J_dup = dup.forward(z[rows], y[rows])
+    grad_dup = np.zeros_like(z)
+    np.add.at(grad_dup, rows, dup.backward())  # each row's gradient: the sum over its copies
+    assert J == pytest.approx(J_dup, rel=tol.parity64, abs=0)
+    np.testing.assert_allclose(grad, grad_dup, rtol=tol.parity64, atol=1e-15)
+    assert np.all(grad[s == 0] == 0)
+    same = case.make()
+    assert same.forward(z, y, sample_weight=0.37 * s) == pytest.approx(J, rel=tol.parity64)
+    np.testing.assert_allclose(same.backward(), grad, rtol=tol.parity64, atol=1e-15)
+    assert case.make().forward(z, y, sample_weight=np.ones(m)) == pytest.approx(
+        case.make().forward(z, y), rel=tol.parity64)
+
+
+@pytest.mark.parametrize("case", LOSS_CASES, ids=_id)
+def test_loss_config_survives_the_registry_and_json(case):
+    z, y = _loss_data(case)
+    loss = case.make()
+    config = loss.get_config()
+    rebuilt = bp.LOSSES[loss.name](**json.loads(json.dumps(config)))
+    assert rebuilt.get_config() == config
+    assert rebuilt.forward(z, y) == loss.forward(z, y)
+    np.testing.assert_array_equal(rebuilt.backward(), loss.backward())
+
+
+@pytest.mark.parametrize("case", LOSS_CASES, ids=_id)
 def test_loss_answers_for_itself(case):
     """``link``, ``classifier``, ``prepare_targets`` and ``count_correct`` tell one story."""
     loss = case.make()

@@ -1,13 +1,10 @@
-"""Weighted losses: sample_weight for every registered loss (a weight of 2 is the sample twice in
-the batch), SoftmaxCrossEntropy(label_smoothing=, weight=) and BinaryCrossEntropy(pos_weight=)
-against torch.nn's CrossEntropyLoss / BCEWithLogitsLoss in float64, get_config round trips and
-the validation messages.
+"""Weighted losses: SoftmaxCrossEntropy(label_smoothing=, weight=) and BinaryCrossEntropy(
+pos_weight=) against torch.nn's CrossEntropyLoss / BCEWithLogitsLoss in float64, and the
+validation messages. (Every loss case's sample weights and config round trip are generic
+contract tests over tests/cases.py.)
 """
 
 from __future__ import annotations
-
-import json
-import zlib
 
 import numpy as np
 import pytest
@@ -38,71 +35,6 @@ def batch(name, k, rng, form="labels"):
     return z, rng.dirichlet(np.ones(k), size=M)  # probability rows
 
 
-# every registered loss, with the configurations and target forms to check it under
-CONFIGS = {
-    "squared": [({}, "dense", 1), ({}, "dense", 3)],
-    "binary_cross_entropy": [({}, "dense", 1), ({}, "dense", 3),
-                             ({"pos_weight": 3.0}, "dense", 2),
-                             ({"pos_weight": [0.5, 2.0, 4.0]}, "dense", 3)],
-    "softmax_cross_entropy": [
-        ({}, "labels", 4), ({}, "probs", 4),
-        ({"label_smoothing": 0.2}, "labels", 4), ({"label_smoothing": 0.2}, "probs", 4),
-        ({"weight": [1.0, 3.0, 0.5, 2.0]}, "labels", 4),
-        ({"weight": [1.0, 3.0, 0.5, 2.0]}, "onehot", 4),
-        ({"label_smoothing": 0.15, "weight": [0.2, 1.0, 2.5]}, "labels", 3),
-        ({"label_smoothing": 0.15, "weight": [0.2, 1.0, 2.5]}, "probs", 3),
-    ],
-}
-CASES = [(name, kw, form, k) for name, configs in CONFIGS.items() for kw, form, k in configs]
-CASE_IDS = [f"{n}-{f}-k{k}-{','.join(kw) or 'default'}" for n, kw, f, k in CASES]
-
-
-def test_every_registered_loss_has_weighted_cases():
-    assert set(CONFIGS) == set(LOSSES.names())
-
-
-def relative(a, b):
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    return float(np.max(np.abs(a - b) / np.maximum(np.abs(b), 1e-300)))
-
-
-@pytest.mark.parametrize("name,kw,form,k", CASES, ids=CASE_IDS)
-def test_a_weight_of_two_is_the_sample_twice_in_the_batch(name, kw, form, k):
-    rng = np.random.default_rng(zlib.crc32(f"{name}{form}{k}".encode()))
-    z, t = batch(name, k, rng, form)
-    s = np.array([2, 1, 0, 3, 1, 2, 1, 1, 4])  # 0 drops a sample
-    loss = LOSSES[name](**kw)
-    J = loss.forward(z, t, sample_weight=s)
-    grad = loss.backward()
-    rows = np.repeat(np.arange(M), s)
-    dup = LOSSES[name](**kw)
-    J_dup = dup.forward(z[rows], t[rows])
-    # each original row's gradient is the sum over its copies
-    grad_dup = np.zeros_like(z)
-    np.add.at(grad_dup, rows, dup.backward())
-    assert J == pytest.approx(J_dup, rel=RTOL, abs=0)
-    np.testing.assert_allclose(grad, grad_dup, rtol=RTOL, atol=1e-15)
-    assert np.all(grad[2] == 0)  # weight 0: no say in the gradient
-    # a float weight scaling all samples changes nothing; ones are the unweighted loss
-    same = LOSSES[name](**kw)
-    assert same.forward(z, t, sample_weight=0.37 * s) == pytest.approx(J, rel=RTOL)
-    np.testing.assert_allclose(same.backward(), grad, rtol=RTOL, atol=1e-15)
-    assert same.forward(z, t, sample_weight=np.ones(M)) == pytest.approx(
-        LOSSES[name](**kw).forward(z, t), rel=RTOL)
-
-
-@pytest.mark.parametrize("name,kw,form,k", CASES, ids=CASE_IDS)
-def test_config_survives_the_registry_and_json(name, kw, form, k):
-    rng = np.random.default_rng(5)
-    z, t = batch(name, k, rng, form)
-    loss = LOSSES[name](**kw)
-    config = loss.get_config()
-    rebuilt = LOSSES[name](**json.loads(json.dumps(config)))
-    assert rebuilt.get_config() == config
-    assert rebuilt.forward(z, t) == loss.forward(z, t)
-    np.testing.assert_array_equal(rebuilt.backward(), loss.backward())
-    for key in kw:
-        assert key in repr(loss)
 
 
 def test_defaults_keep_the_compiled_fast_path_and_others_leave_it(monkeypatch):
