@@ -72,78 +72,23 @@ def torch() -> Any:
     return module
 
 
-def _tensor(torch: Any, a: np.ndarray) -> Any:
-    return torch.from_numpy(np.array(a, copy=True))
-
-
-def _dtype(torch: Any, layer: bp.Layer) -> Any:
-    return getattr(torch, getattr(layer, "dtype", np.dtype(np.float64)).name)
-
-
-def _linear(torch: Any, layer: bp.Dense) -> Any:
-    mod = torch.nn.Linear(layer.n_in, layer.n_out, bias=layer.bias, dtype=_dtype(torch, layer))
-    with torch.no_grad():
-        mod.weight.copy_(_tensor(torch, layer.W))
-        if layer.bias:
-            mod.bias.copy_(_tensor(torch, layer.b))
-    return mod
-
-
-def _batchnorm1d(torch: Any, layer: bp.BatchNorm) -> Any:
-    mod = torch.nn.BatchNorm1d(layer.n, eps=layer.eps, momentum=layer.momentum,
-                               affine=layer.affine,
-                               track_running_stats=layer.track_running_stats,
-                               dtype=_dtype(torch, layer))
-    with torch.no_grad():
-        if layer.affine:
-            mod.weight.copy_(_tensor(torch, layer.gamma))
-            mod.bias.copy_(_tensor(torch, layer.beta))
-        if layer.track_running_stats:
-            mod.running_mean.copy_(_tensor(torch, layer.running_mean))
-            mod.running_var.copy_(_tensor(torch, layer.running_var))
-    return mod
-
-
-def _layernorm(torch: Any, layer: bp.LayerNorm) -> Any:
-    mod = torch.nn.LayerNorm(layer.n, eps=layer.eps, elementwise_affine=layer.elementwise_affine,
-                             dtype=_dtype(torch, layer))
-    if layer.elementwise_affine:
-        with torch.no_grad():
-            mod.weight.copy_(_tensor(torch, layer.gamma))
-            mod.bias.copy_(_tensor(torch, layer.beta))
-    return mod
-
-
-#: registry name -> builder of the torch module that computes what the layer computes
-TORCH_TWINS: dict[str, Callable[[Any, Any], Any]] = {
-    "dense": _linear,
-    "batchnorm": _batchnorm1d,
-    "layernorm": _layernorm,
-    "dropout": lambda torch, layer: torch.nn.Dropout(layer.p),
-    "identity": lambda torch, layer: torch.nn.Identity(),
-    "sigmoid": lambda torch, layer: torch.nn.Sigmoid(),
-    "tanh": lambda torch, layer: torch.nn.Tanh(),
-    "relu": lambda torch, layer: torch.nn.ReLU(),
-    "leaky_relu": lambda torch, layer: torch.nn.LeakyReLU(layer.negative_slope),
-    "gelu": lambda torch, layer: torch.nn.GELU(approximate=layer.approximate),
-    "silu": lambda torch, layer: torch.nn.SiLU(),
-    "softplus": lambda torch, layer: torch.nn.Softplus(beta=layer.beta,
-                                                        threshold=layer.threshold),
-    "softmax": lambda torch, layer: torch.nn.Softmax(dim=1),
-}
-
-
 def make_torch_twin(torch: Any, layer: bp.Layer) -> Any:
     """The torch module computing the same function as ``layer`` (a Sequential becomes a
-    ``torch.nn.Sequential``), holding copies of its numbers, in the same training mode."""
+    ``torch.nn.Sequential``), holding copies of its numbers, in the same training mode.
+
+    Built by the library's own converter's table (``backprop.interop.pytorch.TO_TORCH``, one
+    builder per registered layer kind, which the interop tests check is complete): it only maps
+    the constructor arguments; what is compared is torch's arithmetic against ours."""
+    from backprop.interop.pytorch import TO_TORCH
+
     if isinstance(layer, bp.layers.Sequential):
         mod = torch.nn.Sequential(*[make_torch_twin(torch, item) for item in layer])
     else:
         try:
-            build = TORCH_TWINS[layer.name]
+            build = TO_TORCH[type(layer)]
         except KeyError:
-            raise KeyError(f"no torch twin for {layer.label()} ({layer.name!r}): add a builder "
-                           f"to TORCH_TWINS in tests/conftest.py") from None
+            raise KeyError(f"no torch counterpart for {layer.label()} ({layer.name!r}): add a "
+                           f"builder to TO_TORCH in backprop/interop/pytorch.py") from None
         mod = build(torch, layer)
     return mod.train(layer.training)
 
