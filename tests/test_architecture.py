@@ -375,3 +375,26 @@ def test_every_python_example_in_the_readme_runs(tmp_path, monkeypatch, capsys):
     capsys.readouterr()
     written = {p.name for p in tmp_path.iterdir()}
     assert {"spirals.npz", "grad-heatmap.png", "boundary.png"} <= written
+
+
+def test_the_extending_guide_s_activation_works_everywhere(run_cli):
+    """docs/extending.md's example activation, registered as the guide says, trains from the
+    command line and is explained by name -- then it is removed from the registry again."""
+    text = (ROOT / "docs" / "extending.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"^```python\n(.*?)^```", text, flags=re.S | re.M)
+    assert blocks, "docs/extending.md has no python example"
+    namespace: dict[str, object] = {"__name__": "__guide__"}
+    try:
+        for block in blocks:
+            exec(compile(block, "docs/extending.md", "exec"), namespace)
+        assert "softsign" in backprop.LAYERS
+        code, out, err = run_cli("train", "--activation", "softsign", "--epochs", "1", "--quiet")
+        assert code == 0, err
+        spec = backprop.load_spec({"x": [0.5, -1.0], "y": [1.0], "loss": "squared",
+                                   "layers": [{"W": [[0.3, -0.2]], "b": [0.1],
+                                               "activation": "softsign"}]})
+        text = backprop.trace(spec.net, spec.loss, spec.x, spec.y, lr=0.1).to_text()
+        assert "softsign" in text and "/(1 + |" in text  # its own notation, with numbers
+    finally:
+        if "softsign" in backprop.LAYERS:
+            backprop.LAYERS.remove("softsign")
