@@ -153,4 +153,57 @@ EN: dict[str, str] = {
                            "{slowest_seconds:.2f}s ({slowest}).",
     "lab_optimizers_plot": "Optimisers on {dataset} ({arch} ReLU, seed {seed})",
     "lab_optimizers_boundary": "{name} after {epochs} epochs",
+    # --- chain rule (backprop chain, bp.chain) -------------------------------------------------
+    "chain_title": "The chain rule, node by node",
+    "chain_formula": "Formula: {formula}",
+    "chain_at": "At {values}.",
+    "chain_no_inputs": "No input is given: every value is a number.",
+    "chain_rule": "The article opens with the chain rule of a composite function, {rule}: the "
+                  "derivative of the whole is the product of the local derivatives along the "
+                  "way. A formula is a composite of small operations. Drawn as a graph, each "
+                  "node applies one operation to the values that flow into it; the forward pass "
+                  "computes every node's value, and the backward pass starts from {seed} at the "
+                  "output and multiplies, edge by edge, by each operation's local derivative, "
+                  "adding up the products where a value is used more than once. Below, {grad} "
+                  "is the gradient of the output with respect to a node u, along every path, "
+                  "and {local} the local derivative of one operation c with respect to one of "
+                  "its inputs u.",
+    "chain_graph": "The computational graph",
+    "chain_graph_intro": "{n} nodes: {inputs} inputs, {ops} operations and {consts} numbers; "
+                         "the output is {f}. Each arrow carries a value forward and a gradient "
+                         "back.",
+    "chain_graph_alt": "Computational graph of {f}: {n} nodes, inputs {inputs}",
+    "chain_forward": "Forward pass: the value of every node",
+    "chain_forward_intro": "Each operation in turn, from the values that flow into it:",
+    "chain_activation": "{name}: {formula}.",
+    "chain_local": "Local derivatives",
+    "chain_local_intro": "The derivative of each operation with respect to each of its inputs, "
+                         "at the values of the forward pass (an activation's comes from its own "
+                         "backward pass, as in training):",
+    "chain_backward": "Backward pass: the chain rule from the output back",
+    "chain_backward_intro": "At the output, {seed}. Going back from the last node to the "
+                            "first, a node's gradient is the gradient of each node it feeds "
+                            "times the local derivative of that edge, summed over its edges:",
+    "chain_shared": "Used on more than one edge, hence a gradient that is a sum of one product "
+                    "per edge: {names}.",
+    "chain_unused": "On no path to {f}, hence a gradient of 0: {names}.",
+    "chain_table": "Every node",
+    "chain_col_node": "node",
+    "chain_col_op": "operation",
+    "chain_col_value": "value",
+    "chain_col_local": "local derivatives",
+    "chain_col_grad": "gradient",
+    "chain_result": "The gradient of {f} with respect to its inputs: {grads}.",
+    "chain_result_none": "{f} depends on no input: it is a number, and there is nothing to "
+                         "differentiate.",
+    "chain_op_input": "input",
+    "chain_op_add": "sum",
+    "chain_op_sub": "difference",
+    "chain_op_mul": "product",
+    "chain_op_div": "quotient",
+    "chain_op_pow": "power",
+    "chain_op_neg": "change of sign",
+    "chain_op_copy": "the same value, named",
+    "chain_op_function": "function {name}",
+    "chain_op_activation": "activation {name}",
 }

@@ -149,4 +149,56 @@ VI: dict[str, str] = {
                            "đến {slowest_seconds:.2f} giây ({slowest}).",
     "lab_optimizers_plot": "Các bộ tối ưu trên {dataset} ({arch} ReLU, seed {seed})",
     "lab_optimizers_boundary": "{name} sau {epochs} epoch",
+    # --- chain rule (backprop chain, bp.chain) -------------------------------------------------
+    "chain_title": "Quy tắc chuỗi, từng nút một",
+    "chain_formula": "Công thức: {formula}",
+    "chain_at": "Tại {values}.",
+    "chain_no_inputs": "Không có đầu vào nào: mọi giá trị đều là hằng số.",
+    "chain_rule": "Bài viết mở đầu bằng quy tắc chuỗi cho hàm hợp, {rule}: đạo hàm của cả hàm "
+                  "là tích các đạo hàm cục bộ dọc đường đi. Một công thức là hàm hợp của những "
+                  "phép toán nhỏ. Vẽ thành đồ thị, mỗi nút áp dụng một phép toán lên các giá trị "
+                  "đi vào nó; pha lan truyền tiến tính giá trị của mọi nút, còn pha lan truyền "
+                  "ngược bắt đầu từ {seed} tại đầu ra rồi nhân, qua từng cạnh, với đạo hàm cục "
+                  "bộ của mỗi phép toán, và cộng các tích lại khi một giá trị được dùng nhiều "
+                  "lần. Dưới đây, {grad} là gradient của đầu ra theo một nút u, qua mọi đường "
+                  "đi, còn {local} là đạo hàm cục bộ của một phép toán c theo một đầu vào u "
+                  "của nó.",
+    "chain_graph": "Đồ thị tính toán",
+    "chain_graph_intro": "{n} nút: {inputs} đầu vào, {ops} phép toán và {consts} hằng số; đầu "
+                         "ra là {f}. Mỗi mũi tên mang một giá trị đi tới và một gradient đi "
+                         "ngược về.",
+    "chain_graph_alt": "Đồ thị tính toán của {f}: {n} nút, đầu vào {inputs}",
+    "chain_forward": "Lan truyền tiến: giá trị của từng nút",
+    "chain_forward_intro": "Lần lượt từng phép toán, từ các giá trị đi vào nó:",
+    "chain_activation": "{name}: {formula}.",
+    "chain_local": "Đạo hàm cục bộ",
+    "chain_local_intro": "Đạo hàm của mỗi phép toán theo từng đầu vào của nó, tại các giá trị "
+                         "của pha lan truyền tiến (đạo hàm của hàm kích hoạt lấy từ chính pha "
+                         "lan truyền ngược của nó, như khi huấn luyện):",
+    "chain_backward": "Lan truyền ngược: quy tắc chuỗi từ đầu ra trở về",
+    "chain_backward_intro": "Tại đầu ra, {seed}. Đi ngược từ nút cuối về nút đầu, gradient "
+                            "của một nút bằng gradient của mỗi nút mà nó đi vào nhân với đạo "
+                            "hàm cục bộ của cạnh đó, cộng trên mọi cạnh của nó:",
+    "chain_shared": "Được dùng trên nhiều hơn một cạnh, nên gradient là tổng của các tích, "
+                    "mỗi cạnh một tích: {names}.",
+    "chain_unused": "Không nằm trên đường nào tới {f}, nên gradient bằng 0: {names}.",
+    "chain_table": "Tất cả các nút",
+    "chain_col_node": "nút",
+    "chain_col_op": "phép toán",
+    "chain_col_value": "giá trị",
+    "chain_col_local": "đạo hàm cục bộ",
+    "chain_col_grad": "gradient",
+    "chain_result": "Gradient của {f} theo các đầu vào: {grads}.",
+    "chain_result_none": "{f} không phụ thuộc vào đầu vào nào: nó là một hằng số, không có gì "
+                         "để lấy đạo hàm.",
+    "chain_op_input": "đầu vào",
+    "chain_op_add": "tổng",
+    "chain_op_sub": "hiệu",
+    "chain_op_mul": "tích",
+    "chain_op_div": "thương",
+    "chain_op_pow": "lũy thừa",
+    "chain_op_neg": "đổi dấu",
+    "chain_op_copy": "cùng giá trị, đặt tên mới",
+    "chain_op_function": "hàm {name}",
+    "chain_op_activation": "hàm kích hoạt {name}",
 }
