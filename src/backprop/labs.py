@@ -42,8 +42,8 @@ from .models import mlp
 from .optim import SGD, Adam, AdamW
 from .training.loop import fit
 
-__all__ = ["LABS", "OptimizerRun", "OptimizersResult", "VanishingResult", "VanishingRun",
-           "optimizers", "vanishing"]
+__all__ = ["LABS", "Lab", "LabOption", "OptimizerRun", "OptimizersResult", "VanishingResult",
+           "VanishingRun", "optimizers", "vanishing"]
 
 MIN_DEPTH = 8
 
@@ -533,5 +533,68 @@ def _optimizers_reading(result: OptimizersResult) -> str:
     return " ".join(sentences)
 
 
-#: name -> lab function, for the command line
-LABS = {"vanishing": vanishing, "optimizers": optimizers}
+# --- the table of labs ------------------------------------------------------------------------
+
+def int_list(text: str) -> tuple[int, ...]:
+    """``"64,64"`` -> ``(64, 64)`` (a command-line option's value)."""
+    try:
+        return tuple(int(x) for x in str(text).split(",") if x.strip())
+    except ValueError:
+        raise ValueError(f"expected whole numbers separated by commas, got {text!r}") from None
+
+
+def float_list(text: str) -> tuple[float, ...]:
+    """``"0,1e-3,0.01"`` -> ``(0.0, 0.001, 0.01)`` (a command-line option's value)."""
+    try:
+        return tuple(float(x) for x in str(text).split(",") if x.strip())
+    except ValueError:
+        raise ValueError(f"expected numbers separated by commas, got {text!r}") from None
+
+
+@dataclass(frozen=True)
+class LabOption:
+    """One setting of a lab that the command line offers as ``--name`` (underscores become
+    dashes); ``parse`` turns the text into the lab's argument. The default is the lab
+    function's own."""
+
+    name: str
+    help: str
+    parse: Any = int
+
+
+@dataclass(frozen=True)
+class Lab:
+    """One lab: its function and what the command line says about it.
+
+    Every lab takes ``seed``, ``out`` and ``lang``; ``options`` are its own settings, each a
+    keyword argument of ``run``.
+    """
+
+    name: str
+    run: Any
+    help: str
+    description: str
+    options: tuple[LabOption, ...] = ()
+
+    def default(self, option: LabOption) -> Any:
+        """The default of ``option``: the lab function's own."""
+        import inspect
+
+        return inspect.signature(self.run).parameters[option.name].default
+
+
+#: name -> lab, for the command line (``backprop lab NAME``); adding a lab is one function and
+#: one entry
+LABS: dict[str, Lab] = {lab.name: lab for lab in (
+    Lab("vanishing", vanishing, "per-layer gradient norms of a deep network, four ways",
+        "A deep network with sigmoid + naive N(0, 0.01^2) init, sigmoid + Xavier, ReLU + He and "
+        "ReLU + He + BatchNorm: gradient norm of every layer at the start and after training, a "
+        "PNG and a reading of the numbers.",
+        (LabOption("depth", f"hidden layers, at least {MIN_DEPTH}"),
+         LabOption("epochs", "training epochs"))),
+    Lab("optimizers", optimizers, "SGD, momentum, Nesterov, Adam and AdamW on one network",
+        "The same network, data and seed trained with SGD, SGD + momentum, Nesterov, Adam and "
+        "AdamW: overlaid loss curves (PNG), a table of final loss / accuracy / time and a "
+        "reading.",
+        (LabOption("epochs", "training epochs"),)),
+)}
