@@ -158,6 +158,9 @@ def test_optimizers_are_deterministic_apart_from_time():
     (labs.optimizers, {"epochs": 0}, ValueError, "epochs must be >= 1, got 0"),
     (labs.optimizers, {"hidden": (8, 0)}, ValueError, "hidden width must be >= 1, got 0"),
     (labs.optimizers, {"lang": "fr"}, ValueError, r"lang must be one of \('en', 'vi'\), got 'fr'"),
+    (labs.exploding, {"scale": 0}, ValueError, "scale must be > 0, got 0"),
+    (labs.exploding, {"clip": -1.0}, ValueError, "clip must be > 0, got -1"),
+    (labs.exploding, {"depth": 1}, ValueError, "depth must be >= 2, got 1"),
 ])
 def test_bad_arguments(lab, kwargs, error, match):
     with pytest.raises(error, match=match):
@@ -233,3 +236,82 @@ def test_cli_errors(capsys):
     assert "backprop lab: error: depth must be >= 8 hidden layers" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         parse(["vanishing", "--lang", "de"])
+
+
+# --- exploding ----------------------------------------------------------------------------------
+
+SMALL_EXPLODING = {"depth": 8, "width": 16, "epochs": 5, "n_samples": 128, "batch_size": 32}
+
+
+@pytest.fixture(scope="module")
+def exploding_result(tmp_path_factory):
+    pytest.importorskip("matplotlib")
+    return labs.exploding(seed=0, out=tmp_path_factory.mktemp("exploding"), **SMALL_EXPLODING)
+
+
+def test_exploding_shows_the_blow_up_and_the_clip_holding_it(exploding_result):
+    r = exploding_result
+    base, big, clipped = r.runs
+    assert [run.name for run in r.runs] == ["He", "He ×2", "He ×2 + clip 1"]
+    # every layer's gradient is ~scale^L times He's: over 9 Dense layers, 2^9 = 512
+    assert all(b > 100 * a for a, b in zip(base.grad_start, big.grad_start, strict=True))
+    assert big.grad_start == clipped.grad_start  # the same start
+    # unclipped, the norm runs away and training stops at a non-finite loss or gradient
+    assert big.diverged_at is not None and big.largest_raw > 1e10
+    assert math.isnan(big.final_loss)
+    # clipped: the raw gradient is as large as at the start, every step is at most the clip
+    assert clipped.diverged_at is None and clipped.largest_raw > 100 * r.clip
+    assert clipped.largest_step <= r.clip * (1 + 1e-9)
+    assert clipped.final_loss < clipped.loss_start
+    # He's own scale needs no clipping
+    assert base.diverged_at is None and base.largest_raw < 10
+
+
+def test_exploding_table_reading_and_png(exploding_result):
+    r = exploding_result
+    base, big, clipped = r.runs
+    assert_png(r.png)
+    for run in r.runs:
+        assert run.name in r.table and run.name in r.reading
+    assert f"at step {big.diverged_at} the loss or a gradient stopped being a finite number" \
+        in r.reading
+    assert f"still reached {labs._sci(clipped.largest_raw)}" in r.reading
+    ratio = big.largest_step / clipped.largest_step
+    assert f"The longest step without clipping was {labs._sci(ratio)} times" in r.reading
+    assert "the gradient explodes" in r.reading
+
+
+def test_exploding_is_deterministic_and_speaks_vietnamese():
+    a = labs.exploding(seed=1, **SMALL_EXPLODING)
+    b = labs.exploding(seed=1, lang="vi", **SMALL_EXPLODING)
+    assert a.to_dict()["runs"] == b.to_dict()["runs"]
+    assert labs.exploding(seed=1, **SMALL_EXPLODING).table == a.table
+    assert "bùng nổ" in b.reading and "phân kỳ ở bước" in b.table
+
+
+def test_exploding_with_a_mild_scale_says_so():
+    r = labs.exploding(scale=1.1, seed=0, **SMALL_EXPLODING)
+    assert r.runs[1].diverged_at is None
+    assert "too little to call an explosion" in r.reading
+
+
+def test_every_lab_of_the_table_is_a_command_with_its_own_options(capsys):
+    for name, lab in labs.LABS.items():
+        args = parse([name, "--no-plot"])
+        assert args.lab_name == name
+        for option in lab.options:
+            assert getattr(args, option.name) is None  # the lab's own default applies
+        assert lab.default(lab.options[0]) is not None
+    capsys.readouterr()
+    assert cli.main(["lab", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert all(name in out for name in labs.LABS)
+
+
+def test_cli_exploding_takes_its_options(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["lab", "exploding", "--depth", "6", "--width", "8", "--epochs", "2",
+                     "--scale", "3", "--clip", "0.5", "--lr", "0.05", "--no-plot"]) == 0
+    out = capsys.readouterr().out
+    assert "He ×3 + clip 0.5" in out and "learning rate 0.05, 2 epochs" in out
+    assert list(tmp_path.iterdir()) == []

@@ -247,3 +247,50 @@ def plot_lab_vanishing(result: Any, path: str | Path, *, title: str | None = Non
                            f"{data['width']}, {data['dataset']}"))
     fig.tight_layout()
     return _save(fig, path, plt, dpi=90)
+
+
+def plot_lab_exploding(result: Any, path: str | Path) -> Path:
+    """The exploding-gradient lab: each layer's gradient norm at initialisation (left) and the
+    global gradient norm at every step of training (right; dashed: the length of the step
+    actually taken, which clipping bounds), log scale, in the result's language.
+
+    Parameters
+    ----------
+    result : ExplodingResult
+        What :func:`backprop.labs.exploding` returned.
+    path : str or Path
+        Output PNG file (written atomically).
+    """
+    from .explain.words import words
+
+    runs = getattr(result, "runs", None)
+    if not runs:
+        raise ValueError("plot_lab_exploding needs the result of backprop.labs.exploding()")
+    t = words(result.lang)
+    plt = _pyplot()
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.4))
+    for k, run in enumerate(runs):
+        colour = f"C{k}"
+        left.plot(range(1, len(run.grad_start) + 1), run.grad_start, marker="o", markersize=4,
+                  color=colour, label=run.name)
+        steps = range(1, len(run.raw_norm) + 1)
+        right.plot(steps, run.raw_norm, color=colour, linewidth=1.2, label=run.name)
+        if run.clip is not None:
+            right.plot(steps, run.step_norm, color=colour, linewidth=1.2, linestyle="--")
+            right.axhline(run.clip, color="0.5", linewidth=0.8, linestyle=":")
+        if run.diverged_at is not None:
+            right.axvline(run.diverged_at, color=colour, linewidth=0.8, linestyle=":")
+    left.set_xlabel(t["lab_plot_dense_layer"])
+    left.set_title(t["lab_exploding_plot_start"])
+    right.set_xlabel(t["lab_plot_step"])
+    right.set_title(t["lab_exploding_plot_steps"])
+    for ax in (left, right):
+        ax.set_yscale("log")
+        ax.grid(alpha=0.3, which="both")
+    left.set_ylabel("||dW||")
+    right.set_ylabel("||g||")
+    left.legend(fontsize=8)
+    fig.suptitle(t["lab_exploding_plot_title"].format(depth=result.depth, width=result.width,
+                                                      dataset=result.dataset))
+    fig.tight_layout()
+    return _save(fig, path, plt, dpi=90)

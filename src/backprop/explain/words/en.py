@@ -206,4 +206,48 @@ EN: dict[str, str] = {
     "chain_op_copy": "the same value, named",
     "chain_op_function": "function {name}",
     "chain_op_activation": "activation {name}",
+    # --- labs: exploding, normalization, batch-size, weight-decay -----------------------------
+    "lab_ratio": "ratio",
+    "lab_plot_dense_layer": "Dense layer (1 = next to the input)",
+    "lab_plot_step": "step",
+    "lab_plot_epoch": "epoch",
+    "lab_exploding_title": "Gradient norm ||dW|| of each Dense layer at initialisation (1 = next "
+                           "to the input); {dataset}, {depth} hidden ReLU layers of {width}, seed "
+                           "{seed}",
+    "lab_exploding_training": "Training: SGD, learning rate {lr:g}, {epochs} epochs of batches of "
+                              "{batch_size}; ||g|| is the gradient norm the backward pass wrote, "
+                              "||Δθ||/lr the length of the step taken",
+    "lab_grad_first": "||g||, step 1",
+    "lab_grad_largest": "largest ||g||",
+    "lab_step_largest": "largest ||Δθ||/lr",
+    "lab_diverged_at": "diverged at step",
+    "lab_exploding_start": "At initialisation, multiplying He's weights by {scale} multiplies the "
+                           "gradient of every Dense layer by {low} to {high} (about "
+                           "{per_layer:.2f} per layer over {layers} layers): the gradient "
+                           "explodes.",
+    "lab_exploding_start_mild": "At initialisation, multiplying He's weights by {scale} "
+                                "multiplies the gradient of the Dense layers by {low} to {high} "
+                                "(about {per_layer:.2f} per layer over {layers} layers): too "
+                                "little to call an explosion.",
+    "lab_exploding_diverged": "Without clipping ({name}) the gradient norm went from {first} at "
+                              "the first step to {largest}, and at step {step} the loss or a "
+                              "gradient stopped being a finite number: training broke down.",
+    "lab_exploding_unclipped": "Without clipping ({name}) the gradient norm reached {largest}; "
+                               "the loss went from {start:.3g} to {end:.3g} (accuracy "
+                               "{accuracy:.0f}%).",
+    "lab_exploding_clipped": "Clipped at {clip} ({name}), the raw gradient norm still reached "
+                             "{largest}, {times} times the threshold, but no step used a "
+                             "gradient longer than {step}: the loss went from {start:.3g} to "
+                             "{end:.3g} and the accuracy reached {accuracy:.0f}%.",
+    "lab_exploding_clipped_diverged": "Even clipped at {clip} ({name}), the loss stopped being "
+                                      "finite at step {step}.",
+    "lab_exploding_ratio": "The longest step without clipping was {ratio} times the longest "
+                           "clipped one.",
+    "lab_exploding_baseline": "With He's own scale ({name}) the gradient norm is at most "
+                              "{largest} and, unclipped, training ends at loss {end:.3g} and "
+                              "{accuracy:.0f}% accuracy.",
+    "lab_exploding_plot_start": "||dW|| of each layer at initialisation",
+    "lab_exploding_plot_steps": "gradient norm at each step (dashed: the step taken)",
+    "lab_exploding_plot_title": "Exploding gradients: {depth} hidden ReLU layers of {width}, "
+                                "{dataset}",
 }

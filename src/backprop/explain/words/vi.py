@@ -201,4 +201,47 @@ VI: dict[str, str] = {
     "chain_op_copy": "cùng giá trị, đặt tên mới",
     "chain_op_function": "hàm {name}",
     "chain_op_activation": "hàm kích hoạt {name}",
+    # --- labs: exploding, normalization, batch-size, weight-decay -----------------------------
+    "lab_ratio": "tỉ lệ",
+    "lab_plot_dense_layer": "lớp Dense (1 = sát đầu vào)",
+    "lab_plot_step": "bước",
+    "lab_plot_epoch": "epoch",
+    "lab_exploding_title": "Chuẩn gradient ||dW|| của từng lớp Dense lúc khởi tạo (1 = sát đầu "
+                           "vào); {dataset}, {depth} lớp ẩn ReLU, mỗi lớp {width} nơ-ron, seed "
+                           "{seed}",
+    "lab_exploding_training": "Huấn luyện: SGD, tốc độ học {lr:g}, {epochs} epoch với batch "
+                              "{batch_size}; ||g|| là chuẩn gradient do pha lan truyền ngược "
+                              "tính ra, ||Δθ||/lr là độ dài bước cập nhật thực sự",
+    "lab_grad_first": "||g||, bước 1",
+    "lab_grad_largest": "||g|| lớn nhất",
+    "lab_step_largest": "||Δθ||/lr lớn nhất",
+    "lab_diverged_at": "phân kỳ ở bước",
+    "lab_exploding_start": "Lúc khởi tạo, nhân các trọng số He với {scale} làm gradient của mọi "
+                           "lớp Dense lớn lên {low} đến {high} lần (khoảng {per_layer:.2f} lần "
+                           "mỗi lớp qua {layers} lớp): gradient bùng nổ.",
+    "lab_exploding_start_mild": "Lúc khởi tạo, nhân các trọng số He với {scale} làm gradient "
+                                "của các lớp Dense lớn lên {low} đến {high} lần (khoảng "
+                                "{per_layer:.2f} lần mỗi lớp qua {layers} lớp): chưa đủ để gọi "
+                                "là bùng nổ.",
+    "lab_exploding_diverged": "Không cắt gradient ({name}), chuẩn gradient đi từ {first} ở bước "
+                              "đầu lên {largest}, và đến bước {step} mất mát hoặc một gradient "
+                              "không còn là số hữu hạn: quá trình huấn luyện đổ vỡ.",
+    "lab_exploding_unclipped": "Không cắt gradient ({name}), chuẩn gradient lên tới {largest}; "
+                               "mất mát đi từ {start:.3g} xuống {end:.3g} (độ chính xác "
+                               "{accuracy:.0f}%).",
+    "lab_exploding_clipped": "Cắt ở ngưỡng {clip} ({name}), chuẩn gradient gốc vẫn lên tới "
+                             "{largest}, gấp {times} lần ngưỡng, nhưng không bước nào dùng "
+                             "gradient dài hơn {step}: mất mát đi từ {start:.3g} xuống "
+                             "{end:.3g} và độ chính xác đạt {accuracy:.0f}%.",
+    "lab_exploding_clipped_diverged": "Ngay cả khi cắt ở ngưỡng {clip} ({name}), mất mát không "
+                                      "còn hữu hạn ở bước {step}.",
+    "lab_exploding_ratio": "Bước dài nhất khi không cắt dài gấp {ratio} lần bước dài nhất khi "
+                           "có cắt.",
+    "lab_exploding_baseline": "Với đúng thang đo của He ({name}), chuẩn gradient không vượt "
+                              "quá {largest} và, không cần cắt, huấn luyện kết thúc với mất mát "
+                              "{end:.3g} và độ chính xác {accuracy:.0f}%.",
+    "lab_exploding_plot_start": "||dW|| của từng lớp lúc khởi tạo",
+    "lab_exploding_plot_steps": "chuẩn gradient ở mỗi bước (nét đứt: bước thực sự)",
+    "lab_exploding_plot_title": "Gradient bùng nổ: {depth} lớp ẩn ReLU, mỗi lớp {width} nơ-ron, "
+                                "{dataset}",
 }
