@@ -161,6 +161,9 @@ def test_optimizers_are_deterministic_apart_from_time():
     (labs.exploding, {"scale": 0}, ValueError, "scale must be > 0, got 0"),
     (labs.exploding, {"clip": -1.0}, ValueError, "clip must be > 0, got -1"),
     (labs.exploding, {"depth": 1}, ValueError, "depth must be >= 2, got 1"),
+    (labs.normalization, {"lrs": ()}, ValueError, "lrs needs at least one learning rate"),
+    (labs.normalization, {"lrs": (0.1, -1.0)}, ValueError, "learning rate must be > 0"),
+    (labs.normalization, {"scale": 0}, ValueError, "scale must be > 0"),
 ])
 def test_bad_arguments(lab, kwargs, error, match):
     with pytest.raises(error, match=match):
@@ -315,3 +318,64 @@ def test_cli_exploding_takes_its_options(tmp_path, capsys, monkeypatch):
     out = capsys.readouterr().out
     assert "He ×3 + clip 0.5" in out and "learning rate 0.05, 2 epochs" in out
     assert list(tmp_path.iterdir()) == []
+
+
+# --- normalization ------------------------------------------------------------------------------
+
+SMALL_NORMALIZATION = {"epochs": 10, "lrs": (1e-3, 0.1, 1.0), "n_samples": 200,
+                       "hidden": (16, 16)}
+
+
+@pytest.fixture(scope="module")
+def normalization_result(tmp_path_factory):
+    pytest.importorskip("matplotlib")
+    return labs.normalization(seed=0, out=tmp_path_factory.mktemp("normalization"),
+                              **SMALL_NORMALIZATION)
+
+
+def test_normalization_shows_why_standardising_helps(normalization_result):
+    r = normalization_result
+    assert len(r.runs) == 2 * len(SMALL_NORMALIZATION["lrs"])
+    assert r.spread[1] > 30 * r.spread[0]  # the second feature times 100
+    raw, std = r.grad_columns["raw"], r.grad_columns["standardised"]
+    assert raw[1] / raw[0] > 100 and 0.1 < std[1] / std[0] < 10
+    best = {kind: max(run.final_val_accuracy for run in r.runs if run.inputs == kind)
+            for kind in ("raw", "standardised")}
+    assert best["standardised"] > best["raw"] + 0.05
+    # a learning rate standardised inputs take in their stride kills raw inputs' units
+    big_raw, big_std = r.run("raw", 1.0), r.run("standardised", 1.0)
+    assert big_raw.final_val_accuracy <= r.chance + 0.05 and big_raw.dead_units >= 0.4
+    assert big_std.final_val_accuracy > 0.85
+
+
+def test_normalization_table_reading_and_png(normalization_result):
+    r = normalization_result
+    assert_png(r.png)
+    assert "100·x2" in r.table and "standardised" in r.table
+    raw = r.grad_columns["raw"]
+    assert f"is {labs._sci(raw[1] / raw[0])} times that on the first feature's" in r.reading
+    best = max((run for run in r.runs if run.inputs == "standardised"),
+               key=lambda run: (run.final_val_accuracy, -run.final_loss))
+    assert f"{100 * best.final_val_accuracy:.1f}% standardised (learning rate {best.lr:g})" \
+        in r.reading
+    assert "training at learning rate 0.1 and 1 ends no better than" in r.reading
+
+
+def test_normalization_is_deterministic_and_speaks_vietnamese():
+    small = dict(SMALL_NORMALIZATION, epochs=3)
+    a = labs.normalization(seed=2, **small)
+    b = labs.normalization(seed=2, **small)
+    assert a.table == b.table and a.to_dict() == b.to_dict()
+    vi = labs.normalization(seed=2, lang="vi", **small)
+    assert "đã chuẩn hoá" in vi.table and "tốc độ học" in vi.reading
+    assert [run.loss for run in vi.runs] == [run.loss for run in a.runs]
+
+
+def test_cli_normalization_takes_its_options(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["lab", "normalization", "--scale", "10", "--shift", "-3", "--lrs",
+                     "0.01,0.1", "--epochs", "2", "--no-plot"]) == 0
+    out = capsys.readouterr().out
+    assert "10·x2 - 3" in out and "0.01" in out
+    assert cli.main(["lab", "normalization", "--lrs", "fast"]) == 2
+    assert "invalid float_list value: 'fast'" in capsys.readouterr().err

@@ -294,3 +294,55 @@ def plot_lab_exploding(result: Any, path: str | Path) -> Path:
                                                       dataset=result.dataset))
     fig.tight_layout()
     return _save(fig, path, plt, dpi=90)
+
+
+def plot_lab_normalization(result: Any, path: str | Path) -> Path:
+    """The input-normalisation lab: validation accuracy against the learning rate (left) and
+    the training loss per epoch of every run (right; solid raw, dashed standardised).
+
+    Parameters
+    ----------
+    result : NormalizationResult
+        What :func:`backprop.labs.normalization` returned.
+    path : str or Path
+        Output PNG file (written atomically).
+    """
+    import math
+
+    from .explain.words import words
+
+    runs = getattr(result, "runs", None)
+    if not runs:
+        raise ValueError("plot_lab_normalization needs the result of "
+                         "backprop.labs.normalization()")
+    t = words(result.lang)
+    plt = _pyplot()
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.4))
+    lrs = sorted({r.lr for r in runs})
+    for k, (kind, style) in enumerate((("raw", "-"), ("standardised", "--"))):
+        mine = [r for r in runs if r.inputs == kind]
+        acc = [100 * r.final_val_accuracy for r in sorted(mine, key=lambda r: r.lr)]
+        left.plot(lrs, acc, marker="o", linestyle=style, color=f"C{k}",
+                  label=t[f"lab_inputs_{kind}"])
+        for j, r in enumerate(sorted(mine, key=lambda r: r.lr)):
+            losses = [v for v in r.loss if math.isfinite(v)]
+            if losses:
+                right.plot(range(1, len(losses) + 1), losses, linestyle=style,
+                           color=f"C{j + 2}",
+                           label=f"{t[f'lab_inputs_{kind}']}, {r.lr:g}")
+    left.axhline(100 * result.chance, color="0.5", linewidth=0.8, linestyle=":")
+    left.set_xscale("log")
+    left.set_xlabel(t["lab_plot_lr"])
+    left.set_ylabel("%")
+    left.set_title(t["lab_normalization_plot_accuracy"])
+    left.legend(fontsize=8)
+    right.set_yscale("log")
+    right.set_xlabel(t["lab_plot_epoch"])
+    right.set_title(t["lab_normalization_plot_loss"])
+    right.legend(fontsize=7, ncol=2)
+    for ax in (left, right):
+        ax.grid(alpha=0.3, which="both")
+    fig.suptitle(t["lab_normalization_plot_title"].format(dataset=result.dataset,
+                                                          scale=f"{result.scale:g}"))
+    fig.tight_layout()
+    return _save(fig, path, plt, dpi=90)

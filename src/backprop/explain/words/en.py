@@ -250,4 +250,41 @@ EN: dict[str, str] = {
     "lab_exploding_plot_steps": "gradient norm at each step (dashed: the step taken)",
     "lab_exploding_plot_title": "Exploding gradients: {depth} hidden ReLU layers of {width}, "
                                 "{dataset}",
+    "lab_lr": "learning rate",
+    "lab_feature": "feature",
+    "lab_spread": "spread (raw)",
+    "lab_grad_raw": "||dJ/dW1[:, j]||, raw",
+    "lab_grad_standardised": "standardised",
+    "lab_inputs_raw": "raw",
+    "lab_inputs_standardised": "standardised",
+    "lab_val_accuracy": "val. accuracy",
+    "lab_dead": "dead units",
+    "lab_diverged": "diverged",
+    "lab_normalization_title": "{dataset}, {n_train} training and {n_val} validation samples, "
+                               "the last feature replaced by {transform}; network {arch} "
+                               "(ReLU, He), SGD, {epochs} epochs of batches of {batch_size}, "
+                               "seed {seed}. The spread is the standard deviation of the raw "
+                               "feature; ||dJ/dW1[:, j]|| the first layer's gradient on the "
+                               "weights of feature j at initialisation",
+    "lab_normalization_gradient": "Raw, the second feature spreads {spread} times as wide as "
+                                  "the first, and at initialisation the first layer's gradient "
+                                  "on its weights is {raw} times that on the first feature's "
+                                  "({standardised} once standardised): no single learning rate "
+                                  "suits both directions.",
+    "lab_normalization_best": "Best validation accuracy: {raw:.1f}% with raw inputs (learning "
+                              "rate {raw_lr}), {standardised:.1f}% standardised (learning rate "
+                              "{standardised_lr}).",
+    "lab_normalization_wins": "Standardised inputs do at least as well as raw ones at {wins} of "
+                              "the {n} learning rates.",
+    "lab_normalization_collapse": "With raw inputs, training at learning rate {lrs} ends no "
+                                  "better than always answering the largest class "
+                                  "({chance:.0f}%), with up to {dead:.0f}% of the hidden units "
+                                  "dead.",
+    "lab_and": "and",
+    "lab_inputs": "inputs",
+    "lab_normalization_plot_title": "Raw against standardised inputs: {dataset}, second feature "
+                                    "times {scale}",
+    "lab_normalization_plot_accuracy": "validation accuracy after training",
+    "lab_normalization_plot_loss": "training loss per epoch",
+    "lab_plot_lr": "learning rate (log scale)",
 }

@@ -244,4 +244,40 @@ VI: dict[str, str] = {
     "lab_exploding_plot_steps": "chuẩn gradient ở mỗi bước (nét đứt: bước thực sự)",
     "lab_exploding_plot_title": "Gradient bùng nổ: {depth} lớp ẩn ReLU, mỗi lớp {width} nơ-ron, "
                                 "{dataset}",
+    "lab_lr": "tốc độ học",
+    "lab_feature": "đặc trưng",
+    "lab_spread": "độ trải (thô)",
+    "lab_grad_raw": "||dJ/dW1[:, j]||, thô",
+    "lab_grad_standardised": "đã chuẩn hoá",
+    "lab_inputs_raw": "thô",
+    "lab_inputs_standardised": "đã chuẩn hoá",
+    "lab_val_accuracy": "độ chính xác kiểm định",
+    "lab_dead": "nơ-ron chết",
+    "lab_diverged": "phân kỳ",
+    "lab_normalization_title": "{dataset}, {n_train} mẫu huấn luyện và {n_val} mẫu kiểm định, "
+                               "đặc trưng cuối thay bằng {transform}; mạng {arch} (ReLU, "
+                               "He), SGD, {epochs} epoch với batch {batch_size}, seed {seed}. Độ "
+                               "trải là độ lệch chuẩn của đặc trưng thô; ||dJ/dW1[:, j]|| là "
+                               "gradient của lớp đầu theo các trọng số của đặc trưng j lúc khởi "
+                               "tạo",
+    "lab_normalization_gradient": "Với dữ liệu thô, đặc trưng thứ hai trải rộng gấp {spread} lần "
+                                  "đặc trưng thứ nhất, và lúc khởi tạo gradient của lớp đầu theo "
+                                  "các trọng số của nó gấp {raw} lần theo các trọng số của đặc "
+                                  "trưng thứ nhất ({standardised} lần sau khi chuẩn hoá): không "
+                                  "có tốc độ học nào hợp với cả hai hướng.",
+    "lab_normalization_best": "Độ chính xác kiểm định tốt nhất: {raw:.1f}% với dữ liệu thô (tốc "
+                              "độ học {raw_lr}), {standardised:.1f}% với dữ liệu đã chuẩn hoá "
+                              "(tốc độ học {standardised_lr}).",
+    "lab_normalization_wins": "Dữ liệu đã chuẩn hoá cho kết quả không kém dữ liệu thô ở {wins} "
+                              "trên {n} tốc độ học.",
+    "lab_normalization_collapse": "Với dữ liệu thô, huấn luyện ở tốc độ học {lrs} kết thúc "
+                                  "không hơn gì việc luôn trả lời lớp đông nhất "
+                                  "({chance:.0f}%), với tới {dead:.0f}% nơ-ron ẩn đã chết.",
+    "lab_and": "và",
+    "lab_inputs": "đầu vào",
+    "lab_normalization_plot_title": "Dữ liệu thô và dữ liệu đã chuẩn hoá: {dataset}, đặc trưng "
+                                    "thứ hai nhân {scale}",
+    "lab_normalization_plot_accuracy": "độ chính xác kiểm định sau huấn luyện",
+    "lab_normalization_plot_loss": "mất mát huấn luyện theo epoch",
+    "lab_plot_lr": "tốc độ học (thang logarit)",
 }
