@@ -164,6 +164,11 @@ def test_optimizers_are_deterministic_apart_from_time():
     (labs.normalization, {"lrs": ()}, ValueError, "lrs needs at least one learning rate"),
     (labs.normalization, {"lrs": (0.1, -1.0)}, ValueError, "learning rate must be > 0"),
     (labs.normalization, {"scale": 0}, ValueError, "scale must be > 0"),
+    (labs.batch_size, {"sizes": (8, 5000)}, ValueError,
+     r"a batch size is at most the number of samples \(1024\), got 5000"),
+    (labs.batch_size, {"sizes": ()}, ValueError, "sizes needs at least one batch size"),
+    (labs.batch_size, {"sizes": (0, 4)}, ValueError, "batch size must be >= 1, got 0"),
+    (labs.batch_size, {"draws": 1}, ValueError, "draws must be >= 2, got 1"),
 ])
 def test_bad_arguments(lab, kwargs, error, match):
     with pytest.raises(error, match=match):
@@ -379,3 +384,54 @@ def test_cli_normalization_takes_its_options(tmp_path, capsys, monkeypatch):
     assert "10·x2 - 3" in out and "0.01" in out
     assert cli.main(["lab", "normalization", "--lrs", "fast"]) == 2
     assert "invalid float_list value: 'fast'" in capsys.readouterr().err
+
+
+# --- batch size -----------------------------------------------------------------------------------
+
+SMALL_BATCH = {"sizes": (2, 8, 32, 256), "epochs": 4, "n_samples": 256, "draws": 20,
+               "hidden": (8,), "target": 0.4}
+
+
+@pytest.fixture(scope="module")
+def batch_result(tmp_path_factory):
+    pytest.importorskip("matplotlib")
+    return labs.batch_size(seed=0, out=tmp_path_factory.mktemp("batch"), **SMALL_BATCH)
+
+
+def test_batch_size_noise_falls_like_one_over_root_b_and_small_batches_update_more(batch_result):
+    r = batch_result
+    assert [run.batch_size for run in r.runs] == [2, 8, 32, 256]
+    errors = [run.grad_error for run in r.runs]
+    assert all(a > b for a, b in zip(errors, errors[1:], strict=False))
+    assert errors[-1] < 1e-12  # the whole data set: the exact gradient
+    assert -0.8 < r.slope < -0.3  # measured, near the -1/2 of sampling theory
+    assert [run.updates_per_epoch for run in r.runs] == [128, 32, 8, 1]
+    # per epoch, more (noisier) updates go further than one exact step
+    assert r.run(2).final_loss < r.run(256).final_loss
+    assert all(run.seconds > 0 for run in r.runs)
+
+
+def test_batch_size_table_reading_timing_and_png(batch_result):
+    r = batch_result
+    assert_png(r.png)
+    assert f"gives the exponent {r.slope:.2f}" in r.reading
+    assert f"B = 2 makes {128 * 4} updates and ends at loss {r.run(2).final_loss:.4f}" \
+        in r.reading
+    assert "B = 256 is the whole data set" in r.reading
+    assert "ms" in r.timing and "ms" not in r.table  # wall time stays out of the table
+
+
+def test_batch_size_is_deterministic_and_speaks_vietnamese():
+    a = labs.batch_size(seed=3, **SMALL_BATCH)
+    b = labs.batch_size(seed=3, lang="vi", **SMALL_BATCH)
+    assert labs.batch_size(seed=3, **SMALL_BATCH).table == a.table
+    assert [run.loss for run in a.runs] == [run.loss for run in b.runs]
+    assert "sai số gradient" in b.table and "số mũ" in b.reading
+
+
+def test_cli_batch_size_takes_its_options(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["lab", "batch-size", "--sizes", "8,1024", "--epochs", "2", "--lr", "0.1",
+                     "--target", "0.5", "--no-plot"]) == 0
+    out = capsys.readouterr().out
+    assert "epochs to loss < 0.5" in out and "learning rate 0.1" in out and "ms" in out

@@ -346,3 +346,50 @@ def plot_lab_normalization(result: Any, path: str | Path) -> Path:
                                                           scale=f"{result.scale:g}"))
     fig.tight_layout()
     return _save(fig, path, plt, dpi=90)
+
+
+def plot_lab_batch_size(result: Any, path: str | Path) -> Path:
+    """The batch-size lab: the gradient error of a batch against its size (left, log-log, with
+    a line of slope -1/2 through the smallest batch for reference) and the training loss per
+    epoch of each batch size (right).
+
+    Parameters
+    ----------
+    result : BatchSizeResult
+        What :func:`backprop.labs.batch_size` returned.
+    path : str or Path
+        Output PNG file (written atomically).
+    """
+    from .explain.words import words
+
+    runs = getattr(result, "runs", None)
+    if not runs:
+        raise ValueError("plot_lab_batch_size needs the result of backprop.labs.batch_size()")
+    t = words(result.lang)
+    plt = _pyplot()
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.4))
+    noisy = [r for r in runs if r.batch_size < result.n_samples]  # the whole set: exact
+    if noisy:
+        sizes = [r.batch_size for r in noisy]
+        left.plot(sizes, [r.grad_error for r in noisy], marker="o", label="||g_B - g|| / ||g||")
+        b0, e0 = noisy[0].batch_size, noisy[0].grad_error
+        left.plot(sizes, [e0 * (b0 / b) ** 0.5 for b in sizes], linestyle="--", color="0.5",
+                  label="∝ 1/√B")
+        left.set_xscale("log")
+        left.set_yscale("log")
+        left.legend(fontsize=8)
+    left.set_xlabel(t["lab_plot_batch"])
+    left.set_title(t["lab_batch_size_plot_noise"])
+    for k, r in enumerate(runs):
+        right.plot(range(1, len(r.loss) + 1), r.loss, color=f"C{k}", label=f"B = {r.batch_size}")
+    right.axhline(result.target, color="0.5", linewidth=0.8, linestyle=":")
+    right.set_yscale("log")
+    right.set_xlabel(t["lab_plot_epoch"])
+    right.set_title(t["lab_batch_size_plot_loss"])
+    right.legend(fontsize=8)
+    for ax in (left, right):
+        ax.grid(alpha=0.3, which="both")
+    fig.suptitle(t["lab_batch_size_plot_title"].format(dataset=result.dataset,
+                                                       n=result.n_samples, lr=result.lr))
+    fig.tight_layout()
+    return _save(fig, path, plt, dpi=90)

@@ -287,4 +287,30 @@ EN: dict[str, str] = {
     "lab_normalization_plot_accuracy": "validation accuracy after training",
     "lab_normalization_plot_loss": "training loss per epoch",
     "lab_plot_lr": "learning rate (log scale)",
+    "lab_batch": "batch B",
+    "lab_updates": "updates/epoch",
+    "lab_grad_error": "gradient error",
+    "lab_epochs_to": "epochs to loss < {target}",
+    "lab_batch_size_title": "{dataset}, {n} samples, SGD at learning rate {lr:g} for {epochs} "
+                            "epochs, seed {seed}. Gradient error: ||g_B - g|| / ||g|| at the "
+                            "initial weights, root mean square over {draws} random batches (g: "
+                            "the gradient of the whole data set)",
+    "lab_batch_size_noise": "A batch's gradient misses the whole data set's by {small_error:.2f} "
+                            "of its length at B = {small} and by {big_error:.3f} at B = {big}; "
+                            "a log-log fit of the error against B gives the exponent "
+                            "{slope:.2f} (1/√B would be -0.5).",
+    "lab_batch_size_full": "B = {n} is the whole data set: its gradient is exact, gradient "
+                           "descent without noise.",
+    "lab_batch_size_speed": "In {epochs} epochs at learning rate {lr}, B = {small} makes "
+                            "{small_updates} updates and ends at loss {small_loss:.4f}; B = "
+                            "{big} makes {big_updates} and ends at {big_loss:.4f}.",
+    "lab_batch_size_target": "Epochs to bring the training loss below {target}: {reached}.",
+    "lab_batch_size_never": "Never below {target} within {epochs} epochs: {never}.",
+    "lab_batch_size_timing": "Wall time per epoch (measured on this machine, so it changes from "
+                             "run to run): {per_epoch}. The fastest epoch is B = {fast}'s; one "
+                             "of B = {small} takes {ratio:.1f} times as long.",
+    "lab_batch_size_plot_title": "Batch size: {dataset}, {n} samples, SGD at learning rate {lr:g}",
+    "lab_batch_size_plot_noise": "gradient error at the start",
+    "lab_batch_size_plot_loss": "training loss per epoch",
+    "lab_plot_batch": "batch size B (log scale)",
 }

@@ -280,4 +280,32 @@ VI: dict[str, str] = {
     "lab_normalization_plot_accuracy": "độ chính xác kiểm định sau huấn luyện",
     "lab_normalization_plot_loss": "mất mát huấn luyện theo epoch",
     "lab_plot_lr": "tốc độ học (thang logarit)",
+    "lab_batch": "batch B",
+    "lab_updates": "số bước/epoch",
+    "lab_grad_error": "sai số gradient",
+    "lab_epochs_to": "số epoch tới mất mát < {target}",
+    "lab_batch_size_title": "{dataset}, {n} mẫu, SGD với tốc độ học {lr:g} trong {epochs} epoch, "
+                            "seed {seed}. Sai số gradient: ||g_B - g|| / ||g|| tại trọng số khởi "
+                            "tạo, căn trung bình bình phương trên {draws} batch ngẫu nhiên (g: "
+                            "gradient trên toàn bộ dữ liệu)",
+    "lab_batch_size_noise": "Gradient của một batch lệch khỏi gradient của toàn bộ dữ liệu "
+                            "{small_error:.2f} lần độ dài của nó khi B = {small} và "
+                            "{big_error:.3f} khi B = {big}; khớp log-log sai số theo B cho số mũ "
+                            "{slope:.2f} (1/√B sẽ là -0.5).",
+    "lab_batch_size_full": "B = {n} là toàn bộ dữ liệu: gradient của nó chính xác, đó là "
+                           "gradient descent không nhiễu.",
+    "lab_batch_size_speed": "Trong {epochs} epoch với tốc độ học {lr}, B = {small} thực hiện "
+                            "{small_updates} bước cập nhật và kết thúc ở mất mát "
+                            "{small_loss:.4f}; B = {big} thực hiện {big_updates} bước và kết "
+                            "thúc ở {big_loss:.4f}.",
+    "lab_batch_size_target": "Số epoch để mất mát huấn luyện xuống dưới {target}: {reached}.",
+    "lab_batch_size_never": "Không xuống dưới {target} trong {epochs} epoch: {never}.",
+    "lab_batch_size_timing": "Thời gian thực mỗi epoch (đo trên máy này nên thay đổi giữa các "
+                             "lần chạy): {per_epoch}. Epoch nhanh nhất là của B = {fast}; một "
+                             "epoch với B = {small} lâu gấp {ratio:.1f} lần.",
+    "lab_batch_size_plot_title": "Kích thước batch: {dataset}, {n} mẫu, SGD với tốc độ học "
+                                 "{lr:g}",
+    "lab_batch_size_plot_noise": "sai số gradient lúc đầu",
+    "lab_batch_size_plot_loss": "mất mát huấn luyện theo epoch",
+    "lab_plot_batch": "kích thước batch B (thang logarit)",
 }
