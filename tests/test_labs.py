@@ -169,6 +169,9 @@ def test_optimizers_are_deterministic_apart_from_time():
     (labs.batch_size, {"sizes": ()}, ValueError, "sizes needs at least one batch size"),
     (labs.batch_size, {"sizes": (0, 4)}, ValueError, "batch size must be >= 1, got 0"),
     (labs.batch_size, {"draws": 1}, ValueError, "draws must be >= 2, got 1"),
+    (labs.weight_decay, {"decays": (0.0, -1e-3)}, ValueError, "weight decay must be >= 0"),
+    (labs.weight_decay, {"decays": ()}, ValueError, "decays needs at least one strength"),
+    (labs.weight_decay, {"dataset": "mnist"}, ValueError, "unknown dataset 'mnist'"),
 ])
 def test_bad_arguments(lab, kwargs, error, match):
     with pytest.raises(error, match=match):
@@ -435,3 +438,52 @@ def test_cli_batch_size_takes_its_options(tmp_path, capsys, monkeypatch):
                      "--target", "0.5", "--no-plot"]) == 0
     out = capsys.readouterr().out
     assert "epochs to loss < 0.5" in out and "learning rate 0.1" in out and "ms" in out
+
+
+# --- weight decay ---------------------------------------------------------------------------------
+
+SMALL_DECAY = {"hidden": (32, 32), "epochs": 80, "n_val": 200, "decays": (0.0, 1e-2, 0.1)}
+
+
+@pytest.fixture(scope="module")
+def decay_result(tmp_path_factory):
+    pytest.importorskip("matplotlib")
+    return labs.weight_decay(seed=0, out=tmp_path_factory.mktemp("decay"), **SMALL_DECAY)
+
+
+def test_weight_decay_shrinks_the_weights_and_closes_the_gap(decay_result):
+    r = decay_result
+    none, some, much = (r.run(d) for d in SMALL_DECAY["decays"])
+    assert none.weight_norm > some.weight_norm > much.weight_norm
+    assert none.gap > 0.1  # without decay the big network memorises its 40 noisy points
+    assert some.final_val_accuracy > none.final_val_accuracy + 0.05
+    assert some.final_val_loss < none.final_val_loss
+    assert much.final_accuracy < none.final_accuracy  # too much decay underfits
+
+
+def test_weight_decay_table_reading_and_png(decay_result):
+    r = decay_result
+    assert_png(r.png)
+    none, some = r.run(0.0), r.run(1e-2)
+    assert f"from {none.weight_norm:.3g} at λ = 0 to" in r.reading
+    assert f"a gap of {100 * none.gap:.1f} points" in r.reading
+    assert f"The best validation accuracy is at λ = 0.01: {100 * some.final_val_accuracy:.1f}%" \
+        in r.reading
+    assert "Too much decay underfits: at λ = 0.1" in r.reading
+
+
+def test_weight_decay_is_deterministic_and_speaks_vietnamese():
+    small = dict(SMALL_DECAY, epochs=5)
+    a = labs.weight_decay(seed=1, **small)
+    b = labs.weight_decay(seed=1, lang="vi", **small)
+    assert labs.weight_decay(seed=1, **small).table == a.table
+    assert [run.val_loss for run in a.runs] == [run.val_loss for run in b.runs]
+    assert "chênh lệch" in b.table and "Chuẩn của các trọng số" in b.reading
+
+
+def test_cli_weight_decay_takes_its_options(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["lab", "weight-decay", "--decays", "0,0.05", "--epochs", "2",
+                     "--n-train", "20", "--noise", "0.2", "--lr", "0.01", "--no-plot"]) == 0
+    out = capsys.readouterr().out
+    assert "(noise 0.2), 20 training" in out and "0.05" in out

@@ -393,3 +393,47 @@ def plot_lab_batch_size(result: Any, path: str | Path) -> Path:
                                                        n=result.n_samples, lr=result.lr))
     fig.tight_layout()
     return _save(fig, path, plt, dpi=90)
+
+
+def plot_lab_weight_decay(result: Any, path: str | Path) -> Path:
+    """The weight-decay lab: the weights' norm after training for each strength λ (left) and
+    the training and validation accuracy (right), λ on an evenly spaced axis (0 included).
+
+    Parameters
+    ----------
+    result : WeightDecayResult
+        What :func:`backprop.labs.weight_decay` returned.
+    path : str or Path
+        Output PNG file (written atomically).
+    """
+    from .explain.words import words
+
+    runs = getattr(result, "runs", None)
+    if not runs:
+        raise ValueError("plot_lab_weight_decay needs the result of "
+                         "backprop.labs.weight_decay()")
+    t = words(result.lang)
+    plt = _pyplot()
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.4))
+    runs = sorted(runs, key=lambda r: r.decay)
+    xs = list(range(len(runs)))
+    labels = [f"{r.decay:g}" for r in runs]
+    left.bar(xs, [r.weight_norm for r in runs], color="C0")
+    left.set_title(t["lab_weight_decay_plot_norm"])
+    left.set_ylabel("||W||")
+    right.plot(xs, [100 * r.final_accuracy for r in runs], marker="o",
+               label=t["lab_plot_train"])
+    right.plot(xs, [100 * r.final_val_accuracy for r in runs], marker="s",
+               label=t["lab_plot_validation"])
+    right.set_title(t["lab_weight_decay_plot_accuracy"])
+    right.set_ylabel("%")
+    right.legend(fontsize=8)
+    for ax in (left, right):
+        ax.set_xticks(xs, labels)
+        ax.set_xlabel("λ")
+        ax.grid(alpha=0.3)
+    arch = "-".join(str(s) for s in [2, *result.hidden, 2])
+    fig.suptitle(t["lab_weight_decay_plot_title"].format(dataset=result.dataset,
+                                                         n_train=result.n_train, arch=arch))
+    fig.tight_layout()
+    return _save(fig, path, plt, dpi=90)

@@ -313,4 +313,36 @@ EN: dict[str, str] = {
     "lab_batch_size_plot_noise": "gradient error at the start",
     "lab_batch_size_plot_loss": "training loss per epoch",
     "lab_plot_batch": "batch size B (log scale)",
+    "lab_weight_norm": "||W||",
+    "lab_train_accuracy": "train accuracy",
+    "lab_gap": "gap (points)",
+    "lab_val_loss": "val. loss",
+    "lab_weight_decay_title": "{dataset} (noise {noise}), {n_train} training and {n_val} "
+                              "validation points; network {arch} (ReLU, He), SGD at learning "
+                              "rate {lr} with momentum {momentum}, {epochs} epochs of batches of "
+                              "{batch_size}, seed {seed}. λ adds λW to each weight's gradient "
+                              "(the penalty λ/2 ||W||² of the cost); ||W|| is the norm of all "
+                              "weights after training, the gap training minus validation "
+                              "accuracy",
+    "lab_weight_decay_norms": "The weights' norm falls with every step up in λ, from "
+                              "{low_norm:.3g} at λ = {low} to {high_norm:.3g} at λ = {high}.",
+    "lab_weight_decay_norms_not_monotone": "The weights' norm goes from {low_norm:.3g} at λ = "
+                                           "{low} to {high_norm:.3g} at λ = {high}, though not "
+                                           "at every step.",
+    "lab_weight_decay_fit": "At λ = {decay} the network fits its {n_train} training points to "
+                            "{train:.1f}% but scores {val:.1f}% on the {n_val} validation points, "
+                            "a gap of {gap:.1f} points.",
+    "lab_weight_decay_best": "The best validation accuracy is at λ = {decay}: {val:.1f}% "
+                             "({gain:+.1f} points), with a gap of {gap:.1f} points and a "
+                             "validation loss of {val_loss:.3f} against {base_loss:.3f}.",
+    "lab_weight_decay_no_gain": "No strength tried beats λ = {decay} on validation accuracy.",
+    "lab_weight_decay_too_much": "Too much decay underfits: at λ = {decay} the training "
+                                 "accuracy falls to {train:.1f}% and the validation accuracy is "
+                                 "{val:.1f}%.",
+    "lab_weight_decay_plot_title": "L2 weight decay: {dataset}, {n_train} training points, "
+                                   "network {arch}",
+    "lab_weight_decay_plot_norm": "norm of the weights after training",
+    "lab_weight_decay_plot_accuracy": "accuracy after training",
+    "lab_plot_train": "training",
+    "lab_plot_validation": "validation",
 }

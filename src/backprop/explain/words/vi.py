@@ -308,4 +308,38 @@ VI: dict[str, str] = {
     "lab_batch_size_plot_noise": "sai số gradient lúc đầu",
     "lab_batch_size_plot_loss": "mất mát huấn luyện theo epoch",
     "lab_plot_batch": "kích thước batch B (thang logarit)",
+    "lab_weight_norm": "||W||",
+    "lab_train_accuracy": "độ chính xác huấn luyện",
+    "lab_gap": "chênh lệch (điểm)",
+    "lab_val_loss": "mất mát kiểm định",
+    "lab_weight_decay_title": "{dataset} (nhiễu {noise}), {n_train} điểm huấn luyện và {n_val} "
+                              "điểm kiểm định; mạng {arch} (ReLU, He), SGD với tốc độ học {lr} "
+                              "và momentum {momentum}, {epochs} epoch với batch {batch_size}, "
+                              "seed {seed}. λ cộng λW vào gradient của mỗi trọng số (hạng phạt "
+                              "λ/2 ||W||² trong hàm chi phí); ||W|| là chuẩn của mọi trọng số "
+                              "sau huấn luyện, chênh lệch là độ chính xác huấn luyện trừ độ "
+                              "chính xác kiểm định",
+    "lab_weight_decay_norms": "Chuẩn của các trọng số giảm theo từng nấc tăng của λ, từ "
+                              "{low_norm:.3g} khi λ = {low} xuống {high_norm:.3g} khi λ = "
+                              "{high}.",
+    "lab_weight_decay_norms_not_monotone": "Chuẩn của các trọng số đi từ {low_norm:.3g} khi λ = "
+                                           "{low} tới {high_norm:.3g} khi λ = {high}, nhưng "
+                                           "không giảm ở mọi nấc.",
+    "lab_weight_decay_fit": "Khi λ = {decay}, mạng khớp {n_train} điểm huấn luyện tới "
+                            "{train:.1f}% nhưng chỉ đạt {val:.1f}% trên {n_val} điểm kiểm định, "
+                            "chênh lệch {gap:.1f} điểm.",
+    "lab_weight_decay_best": "Độ chính xác kiểm định tốt nhất ở λ = {decay}: {val:.1f}% "
+                             "({gain:+.1f} điểm), chênh lệch {gap:.1f} điểm và mất mát kiểm "
+                             "định {val_loss:.3f} so với {base_loss:.3f}.",
+    "lab_weight_decay_no_gain": "Không mức nào đã thử vượt được λ = {decay} về độ chính xác "
+                                "kiểm định.",
+    "lab_weight_decay_too_much": "Suy giảm quá mạnh thì mô hình chưa khớp đủ: khi λ = {decay}, "
+                                 "độ chính xác huấn luyện giảm còn {train:.1f}% và độ chính xác "
+                                 "kiểm định là {val:.1f}%.",
+    "lab_weight_decay_plot_title": "Suy giảm trọng số L2: {dataset}, {n_train} điểm huấn luyện, "
+                                   "mạng {arch}",
+    "lab_weight_decay_plot_norm": "chuẩn các trọng số sau huấn luyện",
+    "lab_weight_decay_plot_accuracy": "độ chính xác sau huấn luyện",
+    "lab_plot_train": "huấn luyện",
+    "lab_plot_validation": "kiểm định",
 }
