@@ -18,6 +18,28 @@ numbers*, and can write a PNG.
     One network, one dataset, one seed, five optimisers: SGD, SGD with momentum, Nesterov, Adam
     and AdamW (Adam with decoupled weight decay); loss curves and a final table.
 
+``exploding``
+    A deep ReLU network with He's start, with He's weights times a scale, and the same clipped
+    by global norm: each layer's gradient at the start, every step's gradient norm before
+    clipping and the length of the step taken (measured on the parameters).
+
+``normalization``
+    Raw inputs whose features differ in scale by a factor, against the same inputs standardised
+    on the training rows, over several learning rates: per-feature gradients, accuracy, dead
+    units.
+
+``batch_size`` (``backprop lab batch-size``)
+    The error of a mini-batch's gradient against the whole data set's for several sizes (and
+    its fitted exponent), and SGD at one learning rate with each size: updates, epochs to a
+    target loss, final loss; wall time apart.
+
+``weight_decay`` (``backprop lab weight-decay``)
+    A large network on few noisy points with L2 decay of several strengths: weight norms,
+    training and validation accuracy.
+
+:data:`LABS` is the table the command line is built from: one :class:`Lab` per lab, with its
+own options.
+
 Every number is reproducible from ``seed`` (the wall-clock times aside). The tables and readings
 are written in any registered language (``lang=``), with the words of
 :mod:`backprop.explain.words`.

@@ -2,8 +2,12 @@
 
 ::
 
-    backprop lab vanishing  [--out DIR] [--seed N] [--lang en|vi] [--depth 10] [--epochs N]
-    backprop lab optimizers [--out DIR] [--seed N] [--lang en|vi] [--epochs N]
+    backprop lab vanishing     [--out DIR] [--seed N] [--lang en|vi] [--depth 10] [--epochs N]
+    backprop lab optimizers    [--out DIR] [--seed N] [--lang en|vi] [--epochs N]
+    backprop lab exploding     [--depth 10] [--width 32] [--scale 2] [--clip 1] [--lr 0.1]
+    backprop lab normalization [--scale 100] [--shift 0] [--lrs 1e-4,1e-3,1e-2,0.1,1]
+    backprop lab batch-size    [--sizes 4,16,64,256,1024] [--lr 0.05] [--target 0.25]
+    backprop lab weight-decay  [--decays 0,0.001,0.01,0.03,0.1] [--n-train 40] [--noise 0.3]
     backprop lab NAME --help                     # every lab of the table and its own options
 
 The sub-commands come from the table :data:`backprop.labs.LABS`: every lab takes ``--out``,
