@@ -202,6 +202,14 @@ def test_names_ids_and_the_output():
     assert "On no path to y, hence a gradient of 0: t." in c.to_text()
 
 
+def test_how_names_and_numbers_are_written():
+    c = bp.chain("loss = theta * 1e-9 + w_2 * 1e8 + 0.5", theta=2, w_2=3)
+    text, markdown = c.to_text(), c.to_markdown()
+    assert "θ·1e-9" in text and "w_2·1e8" in text and "= 300000000.5" not in text
+    assert r"\theta \cdot 1 \cdot 10^{-9}" in markdown and r"w_{\mathrm{2}}" in markdown
+    assert "dloss/dθ = " in text
+
+
 def test_a_formula_of_numbers_only():
     c = bp.chain("2 ** 3 + 1")
     assert c.value == 9.0 and c.grad == {} and c.output_node.grad is None

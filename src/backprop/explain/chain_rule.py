@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 #: Greek letters a name may spell out: the name is written as the letter
 _GREEK = {"alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "eta": "η",
           "theta": "θ", "kappa": "κ", "mu": "μ", "nu": "ν", "rho": "ρ",
-          "sigma": "σ", "tau": "τ", "phi": "φ", "omega": "ω"}
+          "tau": "τ", "phi": "φ", "omega": "ω"}  # not sigma: σ is the sigmoid's
 
 
 # --- symbols and numbers ----------------------------------------------------------------------
@@ -70,11 +70,13 @@ def symbol(name: str) -> Math:
 
 def number(v: float) -> Math:
     """A number: exact short form when it has one (``0.5``, ``-12``), six decimals otherwise,
-    and powers of ten for very small or very large magnitudes (``1.234568e-09``)."""
+    and powers of ten for very small or very large magnitudes (``1.234568e-9``, ``1e8``)."""
     if v == 0 or 1e-4 <= abs(v) < 1e7:
         return value(v)
     mantissa, exponent = f"{v:.6e}".split("e")
-    return Math(mantissa + r" \cdot 10^{" + str(int(exponent)) + "}", f"{mantissa}e{exponent}")
+    mantissa = mantissa.rstrip("0").rstrip(".")
+    return Math(mantissa + r" \cdot 10^{" + str(int(exponent)) + "}",
+                f"{mantissa}e{int(exponent)}")
 
 
 def total(of: Math, wrt: Math) -> Math:
