@@ -198,6 +198,18 @@ def test_recording_never_reaches_a_writer_at_import_time_and_writers_never_read_
         assert record not in _reachable_from(f"{EXPLAIN}.{module}"), module
 
 
+def test_the_chain_records_without_writing_and_its_writers_never_read_the_record():
+    """The same one-way flow for ``bp.chain``: formula -> graph -> chain_rule -> writers."""
+    graph = f"{EXPLAIN}.graph"
+    path, is_package = MODULES[graph]
+    top = _imports(graph, path, is_package, top_level_only=True)
+    later = (*WRITERS, "chain_rule", "graph_diagram")
+    assert not any(t.startswith(f"{EXPLAIN}.{w}") for w in later for t in top), top
+    assert f"{EXPLAIN}.chain_rule" in GRAPH[graph]  # inside to_text() and friends
+    for module in (*later, "operations", "formula", "document", "notation", "words"):
+        assert graph not in _reachable_from(f"{EXPLAIN}.{module}"), module
+
+
 def _registered_names() -> set[str]:
     names = set(backprop.LAYERS.names(aliases=True)) | set(backprop.LOSSES.names(aliases=True))
     return {n for n in names if isinstance(n, str)}

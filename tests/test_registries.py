@@ -142,6 +142,15 @@ def test_default_notation_escapes_the_name_in_tex():
     assert "_" not in tex.replace(r"\_", "")
 
 
+def test_chain_calls_it_by_name():
+    """``bp.chain`` finds it in the registry: its value and slope are its own forward and
+    backward on one number, its settings are keyword arguments."""
+    c = bp.chain(f"a = {NAME}(z, scale=2)", z=-3.0)
+    assert c.value == 2.0 * -3.0 / 4.0 and c.grad == {"z": 2.0 / 16.0}
+    assert c.output_node.config == {"scale": 2.0}
+    assert f"{NAME}(z)" in c.to_text() and ScaledSoftsign.words["vi"] in c.to_text("vi")
+
+
 def test_gradient_check_passes():
     spec = _spec()
     report = bp.gradcheck(spec.net, spec.loss, spec.x, spec.y, check_input=True)

@@ -80,6 +80,8 @@ from .parameters import Parameter
 _LAZY: dict[str, tuple[str, str | None]] = {
     "trace": ("explain.record", "trace"), "Trace": ("explain.record", "Trace"),
     "LayerTrace": ("explain.record", "LayerTrace"), "explain": ("explain", None),
+    "chain": ("explain.graph", "chain"), "Chain": ("explain.graph", "Chain"),
+    "FormulaError": ("explain.formula", "FormulaError"),
     "gradcheck": ("gradient_check", "gradcheck"),
     "GradcheckReport": ("gradient_check", "GradcheckReport"),
     "numerical_gradient": ("gradient_check", "numerical_gradient"),
@@ -153,6 +155,7 @@ __all__ = [
     # checking and explaining
     "GradcheckReport", "gradcheck", "init", "numerical_gradient",
     "LayerTrace", "Spec", "SpecError", "Trace", "load_spec", "spec_to_dict", "trace",
+    "Chain", "FormulaError", "chain",
     # interoperability (loaded on first use; onnx / torch only when called)
     "interop", "to_onnx", "to_torch", "from_torch",
 ]

@@ -247,3 +247,193 @@ def plot_lab_vanishing(result: Any, path: str | Path, *, title: str | None = Non
                            f"{data['width']}, {data['dataset']}"))
     fig.tight_layout()
     return _save(fig, path, plt, dpi=90)
+
+
+def plot_lab_exploding(result: Any, path: str | Path) -> Path:
+    """The exploding-gradient lab: each layer's gradient norm at initialisation (left) and the
+    global gradient norm at every step of training (right; dashed: the length of the step
+    actually taken, which clipping bounds), log scale, in the result's language.
+
+    Parameters
+    ----------
+    result : ExplodingResult
+        What :func:`backprop.labs.exploding` returned.
+    path : str or Path
+        Output PNG file (written atomically).
+    """
+    from .explain.words import words
+
+    runs = getattr(result, "runs", None)
+    if not runs:
+        raise ValueError("plot_lab_exploding needs the result of backprop.labs.exploding()")
+    t = words(result.lang)
+    plt = _pyplot()
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.4))
+    for k, run in enumerate(runs):
+        colour = f"C{k}"
+        left.plot(range(1, len(run.grad_start) + 1), run.grad_start, marker="o", markersize=4,
+                  color=colour, label=run.name)
+        steps = range(1, len(run.raw_norm) + 1)
+        right.plot(steps, run.raw_norm, color=colour, linewidth=1.2, label=run.name)
+        if run.clip is not None:
+            right.plot(steps, run.step_norm, color=colour, linewidth=1.2, linestyle="--")
+            right.axhline(run.clip, color="0.5", linewidth=0.8, linestyle=":")
+        if run.diverged_at is not None:
+            right.axvline(run.diverged_at, color=colour, linewidth=0.8, linestyle=":")
+    left.set_xlabel(t["lab_plot_dense_layer"])
+    left.set_title(t["lab_exploding_plot_start"])
+    right.set_xlabel(t["lab_plot_step"])
+    right.set_title(t["lab_exploding_plot_steps"])
+    for ax in (left, right):
+        ax.set_yscale("log")
+        ax.grid(alpha=0.3, which="both")
+    left.set_ylabel("||dW||")
+    right.set_ylabel("||g||")
+    left.legend(fontsize=8)
+    fig.suptitle(t["lab_exploding_plot_title"].format(depth=result.depth, width=result.width,
+                                                      dataset=result.dataset))
+    fig.tight_layout()
+    return _save(fig, path, plt, dpi=90)
+
+
+def plot_lab_normalization(result: Any, path: str | Path) -> Path:
+    """The input-normalisation lab: validation accuracy against the learning rate (left) and
+    the training loss per epoch of every run (right; solid raw, dashed standardised).
+
+    Parameters
+    ----------
+    result : NormalizationResult
+        What :func:`backprop.labs.normalization` returned.
+    path : str or Path
+        Output PNG file (written atomically).
+    """
+    import math
+
+    from .explain.words import words
+
+    runs = getattr(result, "runs", None)
+    if not runs:
+        raise ValueError("plot_lab_normalization needs the result of "
+                         "backprop.labs.normalization()")
+    t = words(result.lang)
+    plt = _pyplot()
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.4))
+    lrs = sorted({r.lr for r in runs})
+    for k, (kind, style) in enumerate((("raw", "-"), ("standardised", "--"))):
+        mine = [r for r in runs if r.inputs == kind]
+        acc = [100 * r.final_val_accuracy for r in sorted(mine, key=lambda r: r.lr)]
+        left.plot(lrs, acc, marker="o", linestyle=style, color=f"C{k}",
+                  label=t[f"lab_inputs_{kind}"])
+        for j, r in enumerate(sorted(mine, key=lambda r: r.lr)):
+            losses = [v for v in r.loss if math.isfinite(v)]
+            if losses:
+                right.plot(range(1, len(losses) + 1), losses, linestyle=style,
+                           color=f"C{j + 2}",
+                           label=f"{t[f'lab_inputs_{kind}']}, {r.lr:g}")
+    left.axhline(100 * result.chance, color="0.5", linewidth=0.8, linestyle=":")
+    left.set_xscale("log")
+    left.set_xlabel(t["lab_plot_lr"])
+    left.set_ylabel("%")
+    left.set_title(t["lab_normalization_plot_accuracy"])
+    left.legend(fontsize=8)
+    right.set_yscale("log")
+    right.set_xlabel(t["lab_plot_epoch"])
+    right.set_title(t["lab_normalization_plot_loss"])
+    right.legend(fontsize=7, ncol=2)
+    for ax in (left, right):
+        ax.grid(alpha=0.3, which="both")
+    fig.suptitle(t["lab_normalization_plot_title"].format(dataset=result.dataset,
+                                                          scale=f"{result.scale:g}"))
+    fig.tight_layout()
+    return _save(fig, path, plt, dpi=90)
+
+
+def plot_lab_batch_size(result: Any, path: str | Path) -> Path:
+    """The batch-size lab: the gradient error of a batch against its size (left, log-log, with
+    a line of slope -1/2 through the smallest batch for reference) and the training loss per
+    epoch of each batch size (right).
+
+    Parameters
+    ----------
+    result : BatchSizeResult
+        What :func:`backprop.labs.batch_size` returned.
+    path : str or Path
+        Output PNG file (written atomically).
+    """
+    from .explain.words import words
+
+    runs = getattr(result, "runs", None)
+    if not runs:
+        raise ValueError("plot_lab_batch_size needs the result of backprop.labs.batch_size()")
+    t = words(result.lang)
+    plt = _pyplot()
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.4))
+    noisy = [r for r in runs if r.batch_size < result.n_samples]  # the whole set: exact
+    if noisy:
+        sizes = [r.batch_size for r in noisy]
+        left.plot(sizes, [r.grad_error for r in noisy], marker="o", label="||g_B - g|| / ||g||")
+        b0, e0 = noisy[0].batch_size, noisy[0].grad_error
+        left.plot(sizes, [e0 * (b0 / b) ** 0.5 for b in sizes], linestyle="--", color="0.5",
+                  label="∝ 1/√B")
+        left.set_xscale("log")
+        left.set_yscale("log")
+        left.legend(fontsize=8)
+    left.set_xlabel(t["lab_plot_batch"])
+    left.set_title(t["lab_batch_size_plot_noise"])
+    for k, r in enumerate(runs):
+        right.plot(range(1, len(r.loss) + 1), r.loss, color=f"C{k}", label=f"B = {r.batch_size}")
+    right.axhline(result.target, color="0.5", linewidth=0.8, linestyle=":")
+    right.set_yscale("log")
+    right.set_xlabel(t["lab_plot_epoch"])
+    right.set_title(t["lab_batch_size_plot_loss"])
+    right.legend(fontsize=8)
+    for ax in (left, right):
+        ax.grid(alpha=0.3, which="both")
+    fig.suptitle(t["lab_batch_size_plot_title"].format(dataset=result.dataset,
+                                                       n=result.n_samples, lr=result.lr))
+    fig.tight_layout()
+    return _save(fig, path, plt, dpi=90)
+
+
+def plot_lab_weight_decay(result: Any, path: str | Path) -> Path:
+    """The weight-decay lab: the weights' norm after training for each strength λ (left) and
+    the training and validation accuracy (right), λ on an evenly spaced axis (0 included).
+
+    Parameters
+    ----------
+    result : WeightDecayResult
+        What :func:`backprop.labs.weight_decay` returned.
+    path : str or Path
+        Output PNG file (written atomically).
+    """
+    from .explain.words import words
+
+    runs = getattr(result, "runs", None)
+    if not runs:
+        raise ValueError("plot_lab_weight_decay needs the result of "
+                         "backprop.labs.weight_decay()")
+    t = words(result.lang)
+    plt = _pyplot()
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.4))
+    runs = sorted(runs, key=lambda r: r.decay)
+    xs = list(range(len(runs)))
+    labels = [f"{r.decay:g}" for r in runs]
+    left.bar(xs, [r.weight_norm for r in runs], color="C0")
+    left.set_title(t["lab_weight_decay_plot_norm"])
+    left.set_ylabel("||W||")
+    right.plot(xs, [100 * r.final_accuracy for r in runs], marker="o",
+               label=t["lab_plot_train"])
+    right.plot(xs, [100 * r.final_val_accuracy for r in runs], marker="s",
+               label=t["lab_plot_validation"])
+    right.set_title(t["lab_weight_decay_plot_accuracy"])
+    right.set_ylabel("%")
+    right.legend(fontsize=8)
+    for ax in (left, right):
+        ax.set_xticks(xs, labels)
+        ax.set_xlabel("λ")
+        ax.grid(alpha=0.3)
+    arch = "-".join(str(s) for s in [2, *result.hidden, 2])
+    fig.suptitle(t["lab_weight_decay_plot_title"].format(dataset=result.dataset,
+                                                         n_train=result.n_train, arch=arch))
+    fig.tight_layout()
+    return _save(fig, path, plt, dpi=90)

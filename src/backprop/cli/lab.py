@@ -2,13 +2,20 @@
 
 ::
 
-    backprop lab vanishing  [--out DIR] [--seed N] [--depth 10] [--lang en|vi]
-    backprop lab optimizers [--out DIR] [--seed N] [--epochs N] [--lang en|vi]
+    backprop lab vanishing     [--out DIR] [--seed N] [--lang en|vi] [--depth 10] [--epochs N]
+    backprop lab optimizers    [--out DIR] [--seed N] [--lang en|vi] [--epochs N]
+    backprop lab exploding     [--depth 10] [--width 32] [--scale 2] [--clip 1] [--lr 0.1]
+    backprop lab normalization [--scale 100] [--shift 0] [--lrs 1e-4,1e-3,1e-2,0.1,1]
+    backprop lab batch-size    [--sizes 4,16,64,256,1024] [--lr 0.05] [--target 0.25]
+    backprop lab weight-decay  [--decays 0,0.001,0.01,0.03,0.1] [--n-train 40] [--noise 0.3]
+    backprop lab NAME --help                     # every lab of the table and its own options
 
-The table and the reading go to stdout, the PNG files into ``--out`` (the current directory by
-default; skipped with a note when matplotlib is not installed). The main ``backprop`` command
-wires this module in with :func:`add_arguments` and :func:`run`; ``python -m backprop.cli.lab``
-runs it on its own.
+The sub-commands come from the table :data:`backprop.labs.LABS`: every lab takes ``--out``,
+``--seed``, ``--no-plot`` and ``--lang``, and its own options (``--depth``, ``--clip``, ...)
+whose defaults are the lab function's. The table and the reading go to stdout, the PNG files
+into ``--out`` (the current directory by default; skipped with a note when matplotlib is not
+installed). The main ``backprop`` command wires this module in with :func:`add_arguments` and
+:func:`run`; ``python -m backprop.cli.lab`` runs it on its own.
 """
 
 from __future__ import annotations
@@ -28,15 +35,20 @@ from ..explain.words import LANGUAGES
 DEST = "lab_name"
 
 
-HELP = "see the article's claims: vanishing gradients, optimisers compared"
+HELP = "see the article's claims measured: " + ", ".join(labs.LABS)
+
+
+def _flag(option: labs.LabOption) -> str:
+    return "--" + option.name.replace("_", "-")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add the ``vanishing`` and ``optimizers`` sub-commands and their options to ``parser``."""
-    sub = parser.add_subparsers(dest=DEST, metavar="LAB", required=True,
-                                title="labs", description="vanishing, optimizers")
-
-    def common(p: argparse.ArgumentParser) -> None:
+    """Add one sub-command per lab of :data:`backprop.labs.LABS`, with the options every lab
+    takes and the lab's own."""
+    sub = parser.add_subparsers(dest=DEST, metavar="LAB", required=True, title="labs",
+                                description=", ".join(labs.LABS))
+    for lab in labs.LABS.values():
+        p = sub.add_parser(lab.name, help=lab.help, description=lab.description)
         p.add_argument("--out", default=".", metavar="DIR",
                        help="directory for the PNG files, created if missing (default: .)")
         p.add_argument("--seed", type=int, default=0,
@@ -44,24 +56,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         p.add_argument("--no-plot", action="store_true", help="print the results only")
         p.add_argument("--lang", choices=LANGUAGES.names(), default="en",
                        help="language of the table and the reading (default: en)")
-
-    v = sub.add_parser(
-        "vanishing", help="per-layer gradient norms of a deep network, four ways",
-        description="A deep network with sigmoid + naive N(0, 0.01^2) init, sigmoid + Xavier, "
-                    "ReLU + He and ReLU + He + BatchNorm: gradient norm of every layer at the "
-                    "start and after training, a PNG and a reading of the numbers.")
-    common(v)
-    v.add_argument("--depth", type=int, default=10,
-                   help=f"hidden layers, at least {labs.MIN_DEPTH} (default: 10)")
-    v.add_argument("--epochs", type=int, default=20, help="training epochs (default: 20)")
-
-    o = sub.add_parser(
-        "optimizers", help="SGD, momentum, Nesterov, Adam and AdamW on one network",
-        description="The same network, data and seed trained with SGD, SGD + momentum, "
-                    "Nesterov, Adam and AdamW: overlaid loss curves (PNG), a table of final "
-                    "loss / accuracy / time and a reading.")
-    common(o)
-    o.add_argument("--epochs", type=int, default=100, help="training epochs (default: 100)")
+        for option in lab.options:
+            default = lab.default(option)
+            shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
+            # None here: the lab's own default applies unless the option is given
+            p.add_argument(_flag(option), dest=option.name, type=option.parse, default=None,
+                           metavar=option.name.upper(),
+                           help=f"{option.help} (default: {shown})")
 
 
 def _plots_available() -> bool:
@@ -86,14 +87,20 @@ def run(args: argparse.Namespace) -> int:
         print("note: matplotlib is not installed, so no PNG is written "
               "(pip install 'backprop[plot]')", file=sys.stderr)
         out = None
-    kwargs: dict[str, Any] = {"seed": args.seed, "out": out, "epochs": args.epochs,
-                              "lang": args.lang}
-    if name == "vanishing":
-        kwargs.update(depth=args.depth)
-    result = labs.LABS[name](**kwargs)
+    lab = labs.LABS[name]
+    kwargs: dict[str, Any] = {"seed": args.seed, "out": out, "lang": args.lang}
+    for option in lab.options:
+        given = getattr(args, option.name, None)
+        if given is not None:
+            kwargs[option.name] = given
+    result = lab.run(**kwargs)
     print(result.table)
     print()
     print(textwrap.fill(result.reading, width=100))
+    timing = getattr(result, "timing", "")
+    if timing:
+        print()
+        print(textwrap.fill(timing, width=100))
     for png in (result.png, getattr(result, "boundary_png", None)):
         if png:
             print(f"\nwrote {png}")

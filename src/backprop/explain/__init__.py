@@ -6,6 +6,11 @@ Data flows one way -- record -> document -> text / Markdown / HTML / JSON:
 * :mod:`.record` -- :func:`trace` runs the engine's own step under an observer and keeps every
   number (:class:`Trace`, :class:`LayerTrace`); ``Trace.to_dict()`` is the JSON;
 * :mod:`.spec` -- a network and one step written down as JSON (``backprop example --spec``);
+* :mod:`.formula` reads any formula by a small grammar (never as Python) and :mod:`.graph`
+  records its computational graph -- :func:`chain` evaluates it with the operations of
+  :mod:`.operations` (and the registered activations), differentiates it in reverse mode and
+  keeps every value, local derivative and gradient (:class:`Chain`); :mod:`.chain_rule` builds
+  the document of its chain rule and :mod:`.graph_diagram` draws the graph (mermaid or SVG);
 * :mod:`.steps` -- builds the :class:`~.document.Document` of the article's steps 1-10 from a
   trace; :mod:`.run_report` builds the document of a saved training run (``backprop report``);
 * what they build with: :mod:`.notation` (math fragments as LaTeX and text, and the templates
@@ -22,7 +27,9 @@ Recording never formats, building never computes a gradient, and a writer never 
 that side imports the recording back.
 """
 
+from .formula import FormulaError
+from .graph import Chain, chain
 from .record import LayerTrace, Trace, trace
 from .words import LANGUAGES
 
-__all__ = ["LANGUAGES", "LayerTrace", "Trace", "trace"]
+__all__ = ["LANGUAGES", "Chain", "FormulaError", "LayerTrace", "Trace", "chain", "trace"]

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from .diagram import NetworkDiagram
+from .graph_diagram import GraphDiagram
 from .notation import EQ, Math
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -118,10 +119,10 @@ class Image:
 
 @dataclass
 class Diagram:
-    """A picture of the network: SVG in HTML, a mermaid block in Markdown, left out of plain text
-    (the words beside it say the same)."""
+    """A picture -- the network, or a formula's computational graph: SVG in HTML, a mermaid
+    block in Markdown, left out of plain text (the words beside it say the same)."""
 
-    diagram: NetworkDiagram
+    diagram: NetworkDiagram | GraphDiagram
 
 
 Block = Heading | Paragraph | Equations | Table | Image | Diagram
@@ -174,5 +175,5 @@ class Document:
     def image(self, png: bytes, alt: str) -> None:
         self.blocks.append(Image(png, alt))
 
-    def figure(self, diagram: NetworkDiagram) -> None:
+    def figure(self, diagram: NetworkDiagram | GraphDiagram) -> None:
         self.blocks.append(Diagram(diagram))

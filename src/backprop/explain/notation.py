@@ -150,6 +150,8 @@ def scaled_sum(terms: Sequence[Math], m: int) -> Math:
 
 # --- notation templates ------------------------------------------------------------------------
 _PLACEHOLDER = re.compile(r"<(\w+)(?::(\w+))?>")
+#: a name of letters and digits (``x``, ``u12``): it carries an exponent without parentheses
+_PLAIN = re.compile(r"[A-Za-z]+\d*")
 
 
 def _symbolic(x: Math) -> bool:
@@ -162,7 +164,8 @@ def fill_formula(template: tuple[str, str], values: Mapping[str, Math],
 
     ``<name>`` is ``values[name]`` (a symbol or a number), else ``params[name]`` (a constructor
     argument, written as a given number); ``<name:factor>`` puts a negative number in
-    parentheses, ``<name:base>`` anything but a bare positive number (it carries an exponent);
+    parentheses, ``<name:base>`` anything but a bare positive number or a plain name like
+    ``u1`` (it carries an exponent);
     ``<times>`` is nothing between symbols and a dot between numbers. See
     :class:`backprop.layers.Notation` and :class:`backprop.losses.LossNotation`.
     """
@@ -183,7 +186,7 @@ def fill_formula(template: tuple[str, str], values: Mapping[str, Math],
                              f"known here: {known}")
         if form == "factor" and v.text.startswith("-"):
             v = paren(v)
-        elif form == "base" and not v.text[:1].isdigit():
+        elif form == "base" and not (v.text[:1].isdigit() or _PLAIN.fullmatch(v.text)):
             v = paren(v)
         return (v.tex, v.text)[which]
 

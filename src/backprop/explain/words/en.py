@@ -153,4 +153,196 @@ EN: dict[str, str] = {
                            "{slowest_seconds:.2f}s ({slowest}).",
     "lab_optimizers_plot": "Optimisers on {dataset} ({arch} ReLU, seed {seed})",
     "lab_optimizers_boundary": "{name} after {epochs} epochs",
+    # --- chain rule (backprop chain, bp.chain) -------------------------------------------------
+    "chain_title": "The chain rule, node by node",
+    "chain_formula": "Formula: {formula}",
+    "chain_at": "At {values}.",
+    "chain_no_inputs": "No input is given: every value is a number.",
+    "chain_rule": "The article opens with the chain rule of a composite function, {rule}: the "
+                  "derivative of the whole is the product of the local derivatives along the "
+                  "way. A formula is a composite of small operations. Drawn as a graph, each "
+                  "node applies one operation to the values that flow into it; the forward pass "
+                  "computes every node's value, and the backward pass starts from {seed} at the "
+                  "output and multiplies, edge by edge, by each operation's local derivative, "
+                  "adding up the products where a value is used more than once. Below, {grad} "
+                  "is the gradient of the output with respect to a node u, along every path, "
+                  "and {local} the local derivative of one operation c with respect to one of "
+                  "its inputs u.",
+    "chain_graph": "The computational graph",
+    "chain_graph_intro": "{n} nodes: {inputs} inputs, {ops} operations and {consts} numbers; "
+                         "the output is {f}. Each arrow carries a value forward and a gradient "
+                         "back.",
+    "chain_graph_alt": "Computational graph of {f}: {n} nodes, inputs {inputs}",
+    "chain_forward": "Forward pass: the value of every node",
+    "chain_forward_intro": "Each operation in turn, from the values that flow into it:",
+    "chain_activation": "{name}: {formula}.",
+    "chain_local": "Local derivatives",
+    "chain_local_intro": "The derivative of each operation with respect to each of its inputs, "
+                         "at the values of the forward pass (an activation's comes from its own "
+                         "backward pass, as in training):",
+    "chain_backward": "Backward pass: the chain rule from the output back",
+    "chain_backward_intro": "At the output, {seed}. Going back from the last node to the "
+                            "first, a node's gradient is the gradient of each node it feeds "
+                            "times the local derivative of that edge, summed over its edges:",
+    "chain_shared": "Used on more than one edge, hence a gradient that is a sum of one product "
+                    "per edge: {names}.",
+    "chain_unused": "On no path to {f}, hence a gradient of 0: {names}.",
+    "chain_table": "Every node",
+    "chain_col_node": "node",
+    "chain_col_op": "operation",
+    "chain_col_value": "value",
+    "chain_col_local": "local derivatives",
+    "chain_col_grad": "gradient",
+    "chain_result": "The gradient of {f} with respect to its inputs: {grads}.",
+    "chain_result_none": "{f} depends on no input: it is a number, and there is nothing to "
+                         "differentiate.",
+    "chain_op_input": "input",
+    "chain_op_add": "sum",
+    "chain_op_sub": "difference",
+    "chain_op_mul": "product",
+    "chain_op_div": "quotient",
+    "chain_op_pow": "power",
+    "chain_op_neg": "change of sign",
+    "chain_op_copy": "the same value, named",
+    "chain_op_function": "function {name}",
+    "chain_op_activation": "activation {name}",
+    # --- labs: exploding, normalization, batch-size, weight-decay -----------------------------
+    "lab_ratio": "ratio",
+    "lab_plot_dense_layer": "Dense layer (1 = next to the input)",
+    "lab_plot_step": "step",
+    "lab_plot_epoch": "epoch",
+    "lab_exploding_title": "Gradient norm ||dW|| of each Dense layer at initialisation (1 = next "
+                           "to the input); {dataset}, {depth} hidden ReLU layers of {width}, seed "
+                           "{seed}",
+    "lab_exploding_training": "Training: SGD, learning rate {lr:g}, {epochs} epochs of batches of "
+                              "{batch_size}; ||g|| is the gradient norm the backward pass wrote, "
+                              "||Δθ||/lr the length of the step taken",
+    "lab_grad_first": "||g||, step 1",
+    "lab_grad_largest": "largest ||g||",
+    "lab_step_largest": "largest ||Δθ||/lr",
+    "lab_diverged_at": "diverged at step",
+    "lab_exploding_start": "At initialisation, multiplying He's weights by {scale} multiplies the "
+                           "gradient of every Dense layer by {low} to {high} (about "
+                           "{per_layer:.2f} per layer over {layers} layers): the gradient "
+                           "explodes.",
+    "lab_exploding_start_mild": "At initialisation, multiplying He's weights by {scale} "
+                                "multiplies the gradient of the Dense layers by {low} to {high} "
+                                "(about {per_layer:.2f} per layer over {layers} layers): too "
+                                "little to call an explosion.",
+    "lab_exploding_diverged": "Without clipping ({name}) the gradient norm went from {first} at "
+                              "the first step to {largest}, and at step {step} the loss or a "
+                              "gradient stopped being a finite number: training broke down.",
+    "lab_exploding_unclipped": "Without clipping ({name}) the gradient norm reached {largest}; "
+                               "the loss went from {start:.3g} to {end:.3g} (accuracy "
+                               "{accuracy:.0f}%).",
+    "lab_exploding_clipped": "Clipped at {clip} ({name}), the raw gradient norm still reached "
+                             "{largest}, {times} times the threshold, but no step used a "
+                             "gradient longer than {step}: the loss went from {start:.3g} to "
+                             "{end:.3g} and the accuracy reached {accuracy:.0f}%.",
+    "lab_exploding_clipped_diverged": "Even clipped at {clip} ({name}), the loss stopped being "
+                                      "finite at step {step}.",
+    "lab_exploding_ratio": "The longest step without clipping was {ratio} times the longest "
+                           "clipped one.",
+    "lab_exploding_baseline": "With He's own scale ({name}) the gradient norm is at most "
+                              "{largest} and, unclipped, training ends at loss {end:.3g} and "
+                              "{accuracy:.0f}% accuracy.",
+    "lab_exploding_plot_start": "||dW|| of each layer at initialisation",
+    "lab_exploding_plot_steps": "gradient norm at each step (dashed: the step taken)",
+    "lab_exploding_plot_title": "Exploding gradients: {depth} hidden ReLU layers of {width}, "
+                                "{dataset}",
+    "lab_lr": "learning rate",
+    "lab_feature": "feature",
+    "lab_spread": "spread (raw)",
+    "lab_grad_raw": "||dJ/dW1[:, j]||, raw",
+    "lab_grad_standardised": "standardised",
+    "lab_inputs_raw": "raw",
+    "lab_inputs_standardised": "standardised",
+    "lab_val_accuracy": "val. accuracy",
+    "lab_dead": "dead units",
+    "lab_diverged": "diverged",
+    "lab_normalization_title": "{dataset}, {n_train} training and {n_val} validation samples, "
+                               "the last feature replaced by {transform}; network {arch} "
+                               "(ReLU, He), SGD, {epochs} epochs of batches of {batch_size}, "
+                               "seed {seed}. The spread is the standard deviation of the raw "
+                               "feature; ||dJ/dW1[:, j]|| the first layer's gradient on the "
+                               "weights of feature j at initialisation",
+    "lab_normalization_gradient": "Raw, the second feature spreads {spread} times as wide as "
+                                  "the first, and at initialisation the first layer's gradient "
+                                  "on its weights is {raw} times that on the first feature's "
+                                  "({standardised} once standardised): no single learning rate "
+                                  "suits both directions.",
+    "lab_normalization_best": "Best validation accuracy: {raw:.1f}% with raw inputs (learning "
+                              "rate {raw_lr}), {standardised:.1f}% standardised (learning rate "
+                              "{standardised_lr}).",
+    "lab_normalization_wins": "Standardised inputs do at least as well as raw ones at {wins} of "
+                              "the {n} learning rates.",
+    "lab_normalization_collapse": "With raw inputs, training at learning rate {lrs} ends no "
+                                  "better than always answering the largest class "
+                                  "({chance:.0f}%), with up to {dead:.0f}% of the hidden units "
+                                  "dead.",
+    "lab_and": "and",
+    "lab_inputs": "inputs",
+    "lab_normalization_plot_title": "Raw against standardised inputs: {dataset}, second feature "
+                                    "times {scale}",
+    "lab_normalization_plot_accuracy": "validation accuracy after training",
+    "lab_normalization_plot_loss": "training loss per epoch",
+    "lab_plot_lr": "learning rate (log scale)",
+    "lab_batch": "batch B",
+    "lab_updates": "updates/epoch",
+    "lab_grad_error": "gradient error",
+    "lab_epochs_to": "epochs to loss < {target}",
+    "lab_batch_size_title": "{dataset}, {n} samples, SGD at learning rate {lr:g} for {epochs} "
+                            "epochs, seed {seed}. Gradient error: ||g_B - g|| / ||g|| at the "
+                            "initial weights, root mean square over {draws} random batches (g: "
+                            "the gradient of the whole data set)",
+    "lab_batch_size_noise": "A batch's gradient misses the whole data set's by {small_error:.2f} "
+                            "of its length at B = {small} and by {big_error:.3f} at B = {big}; "
+                            "a log-log fit of the error against B gives the exponent "
+                            "{slope:.2f} (1/√B would be -0.5).",
+    "lab_batch_size_full": "B = {n} is the whole data set: its gradient is exact, gradient "
+                           "descent without noise.",
+    "lab_batch_size_speed": "In {epochs} epochs at learning rate {lr}, B = {small} makes "
+                            "{small_updates} updates and ends at loss {small_loss:.4f}; B = "
+                            "{big} makes {big_updates} and ends at {big_loss:.4f}.",
+    "lab_batch_size_target": "Epochs to bring the training loss below {target}: {reached}.",
+    "lab_batch_size_never": "Never below {target} within {epochs} epochs: {never}.",
+    "lab_batch_size_timing": "Wall time per epoch (measured on this machine, so it changes from "
+                             "run to run): {per_epoch}. The fastest epoch is B = {fast}'s; one "
+                             "of B = {small} takes {ratio:.1f} times as long.",
+    "lab_batch_size_plot_title": "Batch size: {dataset}, {n} samples, SGD at learning rate {lr:g}",
+    "lab_batch_size_plot_noise": "gradient error at the start",
+    "lab_batch_size_plot_loss": "training loss per epoch",
+    "lab_plot_batch": "batch size B (log scale)",
+    "lab_weight_norm": "||W||",
+    "lab_train_accuracy": "train accuracy",
+    "lab_gap": "gap (points)",
+    "lab_val_loss": "val. loss",
+    "lab_weight_decay_title": "{dataset} (noise {noise}), {n_train} training and {n_val} "
+                              "validation points; network {arch} (ReLU, He), SGD at learning "
+                              "rate {lr} with momentum {momentum}, {epochs} epochs of batches of "
+                              "{batch_size}, seed {seed}. λ adds λW to each weight's gradient "
+                              "(the penalty λ/2 ||W||² of the cost); ||W|| is the norm of all "
+                              "weights after training, the gap training minus validation "
+                              "accuracy",
+    "lab_weight_decay_norms": "The weights' norm falls with every step up in λ, from "
+                              "{low_norm:.3g} at λ = {low} to {high_norm:.3g} at λ = {high}.",
+    "lab_weight_decay_norms_not_monotone": "The weights' norm goes from {low_norm:.3g} at λ = "
+                                           "{low} to {high_norm:.3g} at λ = {high}, though not "
+                                           "at every step.",
+    "lab_weight_decay_fit": "At λ = {decay} the network fits its {n_train} training points to "
+                            "{train:.1f}% but scores {val:.1f}% on the {n_val} validation points, "
+                            "a gap of {gap:.1f} points.",
+    "lab_weight_decay_best": "The best validation accuracy is at λ = {decay}: {val:.1f}% "
+                             "({gain:+.1f} points), with a gap of {gap:.1f} points and a "
+                             "validation loss of {val_loss:.3f} against {base_loss:.3f}.",
+    "lab_weight_decay_no_gain": "No strength tried beats λ = {decay} on validation accuracy.",
+    "lab_weight_decay_too_much": "Too much decay underfits: at λ = {decay} the training "
+                                 "accuracy falls to {train:.1f}% and the validation accuracy is "
+                                 "{val:.1f}%.",
+    "lab_weight_decay_plot_title": "L2 weight decay: {dataset}, {n_train} training points, "
+                                   "network {arch}",
+    "lab_weight_decay_plot_norm": "norm of the weights after training",
+    "lab_weight_decay_plot_accuracy": "accuracy after training",
+    "lab_plot_train": "training",
+    "lab_plot_validation": "validation",
 }

@@ -149,4 +149,197 @@ VI: dict[str, str] = {
                            "đến {slowest_seconds:.2f} giây ({slowest}).",
     "lab_optimizers_plot": "Các bộ tối ưu trên {dataset} ({arch} ReLU, seed {seed})",
     "lab_optimizers_boundary": "{name} sau {epochs} epoch",
+    # --- chain rule (backprop chain, bp.chain) -------------------------------------------------
+    "chain_title": "Quy tắc chuỗi, từng nút một",
+    "chain_formula": "Công thức: {formula}",
+    "chain_at": "Tại {values}.",
+    "chain_no_inputs": "Không có đầu vào nào: mọi giá trị đều là hằng số.",
+    "chain_rule": "Bài viết mở đầu bằng quy tắc chuỗi cho hàm hợp, {rule}: đạo hàm của cả hàm "
+                  "là tích các đạo hàm cục bộ dọc đường đi. Một công thức là hàm hợp của những "
+                  "phép toán nhỏ. Vẽ thành đồ thị, mỗi nút áp dụng một phép toán lên các giá trị "
+                  "đi vào nó; pha lan truyền tiến tính giá trị của mọi nút, còn pha lan truyền "
+                  "ngược bắt đầu từ {seed} tại đầu ra rồi nhân, qua từng cạnh, với đạo hàm cục "
+                  "bộ của mỗi phép toán, và cộng các tích lại khi một giá trị được dùng nhiều "
+                  "lần. Dưới đây, {grad} là gradient của đầu ra theo một nút u, qua mọi đường "
+                  "đi, còn {local} là đạo hàm cục bộ của một phép toán c theo một đầu vào u "
+                  "của nó.",
+    "chain_graph": "Đồ thị tính toán",
+    "chain_graph_intro": "{n} nút: {inputs} đầu vào, {ops} phép toán và {consts} hằng số; đầu "
+                         "ra là {f}. Mỗi mũi tên mang một giá trị đi tới và một gradient đi "
+                         "ngược về.",
+    "chain_graph_alt": "Đồ thị tính toán của {f}: {n} nút, đầu vào {inputs}",
+    "chain_forward": "Lan truyền tiến: giá trị của từng nút",
+    "chain_forward_intro": "Lần lượt từng phép toán, từ các giá trị đi vào nó:",
+    "chain_activation": "{name}: {formula}.",
+    "chain_local": "Đạo hàm cục bộ",
+    "chain_local_intro": "Đạo hàm của mỗi phép toán theo từng đầu vào của nó, tại các giá trị "
+                         "của pha lan truyền tiến (đạo hàm của hàm kích hoạt lấy từ chính pha "
+                         "lan truyền ngược của nó, như khi huấn luyện):",
+    "chain_backward": "Lan truyền ngược: quy tắc chuỗi từ đầu ra trở về",
+    "chain_backward_intro": "Tại đầu ra, {seed}. Đi ngược từ nút cuối về nút đầu, gradient "
+                            "của một nút bằng gradient của mỗi nút mà nó đi vào nhân với đạo "
+                            "hàm cục bộ của cạnh đó, cộng trên mọi cạnh của nó:",
+    "chain_shared": "Được dùng trên nhiều hơn một cạnh, nên gradient là tổng của các tích, "
+                    "mỗi cạnh một tích: {names}.",
+    "chain_unused": "Không nằm trên đường nào tới {f}, nên gradient bằng 0: {names}.",
+    "chain_table": "Tất cả các nút",
+    "chain_col_node": "nút",
+    "chain_col_op": "phép toán",
+    "chain_col_value": "giá trị",
+    "chain_col_local": "đạo hàm cục bộ",
+    "chain_col_grad": "gradient",
+    "chain_result": "Gradient của {f} theo các đầu vào: {grads}.",
+    "chain_result_none": "{f} không phụ thuộc vào đầu vào nào: nó là một hằng số, không có gì "
+                         "để lấy đạo hàm.",
+    "chain_op_input": "đầu vào",
+    "chain_op_add": "tổng",
+    "chain_op_sub": "hiệu",
+    "chain_op_mul": "tích",
+    "chain_op_div": "thương",
+    "chain_op_pow": "lũy thừa",
+    "chain_op_neg": "đổi dấu",
+    "chain_op_copy": "cùng giá trị, đặt tên mới",
+    "chain_op_function": "hàm {name}",
+    "chain_op_activation": "hàm kích hoạt {name}",
+    # --- labs: exploding, normalization, batch-size, weight-decay -----------------------------
+    "lab_ratio": "tỉ lệ",
+    "lab_plot_dense_layer": "lớp Dense (1 = sát đầu vào)",
+    "lab_plot_step": "bước",
+    "lab_plot_epoch": "epoch",
+    "lab_exploding_title": "Chuẩn gradient ||dW|| của từng lớp Dense lúc khởi tạo (1 = sát đầu "
+                           "vào); {dataset}, {depth} lớp ẩn ReLU, mỗi lớp {width} nơ-ron, seed "
+                           "{seed}",
+    "lab_exploding_training": "Huấn luyện: SGD, tốc độ học {lr:g}, {epochs} epoch với batch "
+                              "{batch_size}; ||g|| là chuẩn gradient do pha lan truyền ngược "
+                              "tính ra, ||Δθ||/lr là độ dài bước cập nhật thực sự",
+    "lab_grad_first": "||g||, bước 1",
+    "lab_grad_largest": "||g|| lớn nhất",
+    "lab_step_largest": "||Δθ||/lr lớn nhất",
+    "lab_diverged_at": "phân kỳ ở bước",
+    "lab_exploding_start": "Lúc khởi tạo, nhân các trọng số He với {scale} làm gradient của mọi "
+                           "lớp Dense lớn lên {low} đến {high} lần (khoảng {per_layer:.2f} lần "
+                           "mỗi lớp qua {layers} lớp): gradient bùng nổ.",
+    "lab_exploding_start_mild": "Lúc khởi tạo, nhân các trọng số He với {scale} làm gradient "
+                                "của các lớp Dense lớn lên {low} đến {high} lần (khoảng "
+                                "{per_layer:.2f} lần mỗi lớp qua {layers} lớp): chưa đủ để gọi "
+                                "là bùng nổ.",
+    "lab_exploding_diverged": "Không cắt gradient ({name}), chuẩn gradient đi từ {first} ở bước "
+                              "đầu lên {largest}, và đến bước {step} mất mát hoặc một gradient "
+                              "không còn là số hữu hạn: quá trình huấn luyện đổ vỡ.",
+    "lab_exploding_unclipped": "Không cắt gradient ({name}), chuẩn gradient lên tới {largest}; "
+                               "mất mát đi từ {start:.3g} xuống {end:.3g} (độ chính xác "
+                               "{accuracy:.0f}%).",
+    "lab_exploding_clipped": "Cắt ở ngưỡng {clip} ({name}), chuẩn gradient gốc vẫn lên tới "
+                             "{largest}, gấp {times} lần ngưỡng, nhưng không bước nào dùng "
+                             "gradient dài hơn {step}: mất mát đi từ {start:.3g} xuống "
+                             "{end:.3g} và độ chính xác đạt {accuracy:.0f}%.",
+    "lab_exploding_clipped_diverged": "Ngay cả khi cắt ở ngưỡng {clip} ({name}), mất mát không "
+                                      "còn hữu hạn ở bước {step}.",
+    "lab_exploding_ratio": "Bước dài nhất khi không cắt dài gấp {ratio} lần bước dài nhất khi "
+                           "có cắt.",
+    "lab_exploding_baseline": "Với đúng thang đo của He ({name}), chuẩn gradient không vượt "
+                              "quá {largest} và, không cần cắt, huấn luyện kết thúc với mất mát "
+                              "{end:.3g} và độ chính xác {accuracy:.0f}%.",
+    "lab_exploding_plot_start": "||dW|| của từng lớp lúc khởi tạo",
+    "lab_exploding_plot_steps": "chuẩn gradient ở mỗi bước (nét đứt: bước thực sự)",
+    "lab_exploding_plot_title": "Gradient bùng nổ: {depth} lớp ẩn ReLU, mỗi lớp {width} nơ-ron, "
+                                "{dataset}",
+    "lab_lr": "tốc độ học",
+    "lab_feature": "đặc trưng",
+    "lab_spread": "độ trải (thô)",
+    "lab_grad_raw": "||dJ/dW1[:, j]||, thô",
+    "lab_grad_standardised": "đã chuẩn hoá",
+    "lab_inputs_raw": "thô",
+    "lab_inputs_standardised": "đã chuẩn hoá",
+    "lab_val_accuracy": "độ chính xác kiểm định",
+    "lab_dead": "nơ-ron chết",
+    "lab_diverged": "phân kỳ",
+    "lab_normalization_title": "{dataset}, {n_train} mẫu huấn luyện và {n_val} mẫu kiểm định, "
+                               "đặc trưng cuối thay bằng {transform}; mạng {arch} (ReLU, "
+                               "He), SGD, {epochs} epoch với batch {batch_size}, seed {seed}. Độ "
+                               "trải là độ lệch chuẩn của đặc trưng thô; ||dJ/dW1[:, j]|| là "
+                               "gradient của lớp đầu theo các trọng số của đặc trưng j lúc khởi "
+                               "tạo",
+    "lab_normalization_gradient": "Với dữ liệu thô, đặc trưng thứ hai trải rộng gấp {spread} lần "
+                                  "đặc trưng thứ nhất, và lúc khởi tạo gradient của lớp đầu theo "
+                                  "các trọng số của nó gấp {raw} lần theo các trọng số của đặc "
+                                  "trưng thứ nhất ({standardised} lần sau khi chuẩn hoá): không "
+                                  "có tốc độ học nào hợp với cả hai hướng.",
+    "lab_normalization_best": "Độ chính xác kiểm định tốt nhất: {raw:.1f}% với dữ liệu thô (tốc "
+                              "độ học {raw_lr}), {standardised:.1f}% với dữ liệu đã chuẩn hoá "
+                              "(tốc độ học {standardised_lr}).",
+    "lab_normalization_wins": "Dữ liệu đã chuẩn hoá cho kết quả không kém dữ liệu thô ở {wins} "
+                              "trên {n} tốc độ học.",
+    "lab_normalization_collapse": "Với dữ liệu thô, huấn luyện ở tốc độ học {lrs} kết thúc "
+                                  "không hơn gì việc luôn trả lời lớp đông nhất "
+                                  "({chance:.0f}%), với tới {dead:.0f}% nơ-ron ẩn đã chết.",
+    "lab_and": "và",
+    "lab_inputs": "đầu vào",
+    "lab_normalization_plot_title": "Dữ liệu thô và dữ liệu đã chuẩn hoá: {dataset}, đặc trưng "
+                                    "thứ hai nhân {scale}",
+    "lab_normalization_plot_accuracy": "độ chính xác kiểm định sau huấn luyện",
+    "lab_normalization_plot_loss": "mất mát huấn luyện theo epoch",
+    "lab_plot_lr": "tốc độ học (thang logarit)",
+    "lab_batch": "batch B",
+    "lab_updates": "số bước/epoch",
+    "lab_grad_error": "sai số gradient",
+    "lab_epochs_to": "số epoch tới mất mát < {target}",
+    "lab_batch_size_title": "{dataset}, {n} mẫu, SGD với tốc độ học {lr:g} trong {epochs} epoch, "
+                            "seed {seed}. Sai số gradient: ||g_B - g|| / ||g|| tại trọng số khởi "
+                            "tạo, căn trung bình bình phương trên {draws} batch ngẫu nhiên (g: "
+                            "gradient trên toàn bộ dữ liệu)",
+    "lab_batch_size_noise": "Gradient của một batch lệch khỏi gradient của toàn bộ dữ liệu "
+                            "{small_error:.2f} lần độ dài của nó khi B = {small} và "
+                            "{big_error:.3f} khi B = {big}; khớp log-log sai số theo B cho số mũ "
+                            "{slope:.2f} (1/√B sẽ là -0.5).",
+    "lab_batch_size_full": "B = {n} là toàn bộ dữ liệu: gradient của nó chính xác, đó là "
+                           "gradient descent không nhiễu.",
+    "lab_batch_size_speed": "Trong {epochs} epoch với tốc độ học {lr}, B = {small} thực hiện "
+                            "{small_updates} bước cập nhật và kết thúc ở mất mát "
+                            "{small_loss:.4f}; B = {big} thực hiện {big_updates} bước và kết "
+                            "thúc ở {big_loss:.4f}.",
+    "lab_batch_size_target": "Số epoch để mất mát huấn luyện xuống dưới {target}: {reached}.",
+    "lab_batch_size_never": "Không xuống dưới {target} trong {epochs} epoch: {never}.",
+    "lab_batch_size_timing": "Thời gian thực mỗi epoch (đo trên máy này nên thay đổi giữa các "
+                             "lần chạy): {per_epoch}. Epoch nhanh nhất là của B = {fast}; một "
+                             "epoch với B = {small} lâu gấp {ratio:.1f} lần.",
+    "lab_batch_size_plot_title": "Kích thước batch: {dataset}, {n} mẫu, SGD với tốc độ học "
+                                 "{lr:g}",
+    "lab_batch_size_plot_noise": "sai số gradient lúc đầu",
+    "lab_batch_size_plot_loss": "mất mát huấn luyện theo epoch",
+    "lab_plot_batch": "kích thước batch B (thang logarit)",
+    "lab_weight_norm": "||W||",
+    "lab_train_accuracy": "độ chính xác huấn luyện",
+    "lab_gap": "chênh lệch (điểm)",
+    "lab_val_loss": "mất mát kiểm định",
+    "lab_weight_decay_title": "{dataset} (nhiễu {noise}), {n_train} điểm huấn luyện và {n_val} "
+                              "điểm kiểm định; mạng {arch} (ReLU, He), SGD với tốc độ học {lr} "
+                              "và momentum {momentum}, {epochs} epoch với batch {batch_size}, "
+                              "seed {seed}. λ cộng λW vào gradient của mỗi trọng số (hạng phạt "
+                              "λ/2 ||W||² trong hàm chi phí); ||W|| là chuẩn của mọi trọng số "
+                              "sau huấn luyện, chênh lệch là độ chính xác huấn luyện trừ độ "
+                              "chính xác kiểm định",
+    "lab_weight_decay_norms": "Chuẩn của các trọng số giảm theo từng nấc tăng của λ, từ "
+                              "{low_norm:.3g} khi λ = {low} xuống {high_norm:.3g} khi λ = "
+                              "{high}.",
+    "lab_weight_decay_norms_not_monotone": "Chuẩn của các trọng số đi từ {low_norm:.3g} khi λ = "
+                                           "{low} tới {high_norm:.3g} khi λ = {high}, nhưng "
+                                           "không giảm ở mọi nấc.",
+    "lab_weight_decay_fit": "Khi λ = {decay}, mạng khớp {n_train} điểm huấn luyện tới "
+                            "{train:.1f}% nhưng chỉ đạt {val:.1f}% trên {n_val} điểm kiểm định, "
+                            "chênh lệch {gap:.1f} điểm.",
+    "lab_weight_decay_best": "Độ chính xác kiểm định tốt nhất ở λ = {decay}: {val:.1f}% "
+                             "({gain:+.1f} điểm), chênh lệch {gap:.1f} điểm và mất mát kiểm "
+                             "định {val_loss:.3f} so với {base_loss:.3f}.",
+    "lab_weight_decay_no_gain": "Không mức nào đã thử vượt được λ = {decay} về độ chính xác "
+                                "kiểm định.",
+    "lab_weight_decay_too_much": "Suy giảm quá mạnh thì mô hình chưa khớp đủ: khi λ = {decay}, "
+                                 "độ chính xác huấn luyện giảm còn {train:.1f}% và độ chính xác "
+                                 "kiểm định là {val:.1f}%.",
+    "lab_weight_decay_plot_title": "Suy giảm trọng số L2: {dataset}, {n_train} điểm huấn luyện, "
+                                   "mạng {arch}",
+    "lab_weight_decay_plot_norm": "chuẩn các trọng số sau huấn luyện",
+    "lab_weight_decay_plot_accuracy": "độ chính xác sau huấn luyện",
+    "lab_plot_train": "huấn luyện",
+    "lab_plot_validation": "kiểm định",
 }
