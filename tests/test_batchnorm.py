@@ -220,4 +220,4 @@ def test_observables_are_the_batch_statistics_and_xhat(torch):
     np.testing.assert_allclose(seen["var"], xt.var(0, unbiased=False).numpy(), rtol=1e-13)
     np.testing.assert_allclose(bn.gamma * seen["xhat"] + bn.beta, y, rtol=1e-15)
     bn.eval().forward(x)  # running statistics: no batch statistics to show
-    assert set(bn.observables()) == {"xhat"}
+    assert set(bn.observables()) == {"xhat", "inv_std"}

@@ -203,13 +203,14 @@ class BatchNorm(Layer):
         return (scale / m) * (m * dy - self.dbeta - xhat * self.dgamma)
 
     def observables(self) -> dict[str, np.ndarray]:
-        r"""``xhat`` (:math:`\hat x`) of the last forward and, when it normalised with the batch's
-        own statistics, ``mean`` and ``var`` (:math:`\mu_B`, the biased :math:`\sigma^2_B`)."""
+        r"""``xhat`` (:math:`\hat x`) and ``inv_std`` (:math:`1/\sqrt{\sigma^2 + \varepsilon}`)
+        of the last forward and, when it normalised with the batch's own statistics, ``mean``
+        and ``var`` (:math:`\mu_B`, the biased :math:`\sigma^2_B`)."""
         out: dict[str, np.ndarray] = {}
         if self._mean is not None and self._var is not None:
             out.update(mean=self._mean, var=self._var)
-        if self._xhat is not None:
-            out["xhat"] = self._xhat
+        if self._xhat is not None and self._inv_std is not None:
+            out.update(inv_std=self._inv_std, xhat=self._xhat)
         return out
 
     def parameters(self) -> list[Parameter]:
