@@ -127,6 +127,14 @@ def _power(base: Math, exponent: int | str) -> Math:
     return Math(base.tex + "^{" + str(exponent) + "}", f"{base.text}^{exponent}")
 
 
+def _squared(v: float) -> Math:
+    """A computed number squared, in parentheses when negative or written with a power."""
+    x = small(v)
+    if x.text.startswith("-") or "e" in x.text:
+        x = paren(x)
+    return Math(x.tex + "^{2}", x.text + "²")
+
+
 def _const(v: float) -> Math:
     """A constant made of given numbers (1 - β₁, 1 - ρ), written as short as it is."""
     return value(float(f"{v:.12g}"))
@@ -1017,11 +1025,10 @@ class _Explainer:
             on = lit(r"\;(", " (") + symbol + lit(")")
             m, v = state["exp_avg"][idx], state["exp_avg_sq"][idx]
             vd = state.get("max_exp_avg_sq_hat", state["exp_avg_sq_hat"])[idx]
-            g2 = small_operand(g)
             out = [Row(lit("m") + on, [product(b1, small_operand(m0)) + PLUS + product(
                        _const(1.0 - beta1), small_operand(g)), small(m)]),
                    Row(lit("v") + on, [product(b2, small_operand(v0)) + PLUS + product(
-                       _const(1.0 - beta2), Math(g2.tex + "^{2}", g2.text + "²")), small(v)]),
+                       _const(1.0 - beta2), _squared(g)), small(v)]),
                    Row(_M_HAT + on, [frac(small(m), result(bc1)),
                                      small(state["exp_avg_hat"][idx])]),
                    Row(_V_HAT + on, [frac(small(v), result(bc2)),
@@ -1058,9 +1065,8 @@ class _Explainer:
             g = self.stage(previous, i)[idx]
             s0 = before.get("square_avg", np.zeros_like(state["square_avg"]))[idx]
             on = lit(r"\;(", " (") + self.targets[i][0](idx) + lit(")")
-            g2 = small_operand(g)
             return [Row(lit("s") + on, [product(rho, small_operand(s0)) + PLUS + product(
-                        _const(1.0 - st["alpha"]), Math(g2.tex + "^{2}", g2.text + "²")),
+                        _const(1.0 - st["alpha"]), _squared(g)),
                         small(state["square_avg"][idx])]),
                     Row(lit("u") + on, [result(self.stage(tr.name, i)[idx])])]
 
