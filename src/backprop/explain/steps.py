@@ -842,8 +842,12 @@ class _Explainer:
         opt = o.optimizer
         doc.heading(2, S["opt_step10"].format(name=type(opt).__name__))
         theta = _THETA
-        doc.para(S["opt_intro"], chain=join([lit(r"\text{" + n.replace("_", r"\_") + "}", n)
-                                             for n in o.chain], lit(r" \to ", " → ")),
+        active = [tr.name for tr, st in zip(opt.transforms, o.settings, strict=True)
+                  if not (isinstance(tr, AddDecayedWeights) and st["weight_decay"] == 0.0)
+                  and not (isinstance(tr, Momentum) and st["momentum"] == 0.0)]
+        chain = (join([lit(r"\text{" + n.replace("_", r"\_") + "}", n) for n in active],
+                      lit(r" \to ", " → ")) if active else _U + EQ + _G)
+        doc.para(S["opt_intro"], chain=chain,
                  rule=theta + ARROW + theta + MINUS + ALPHA + _JUX + _U,
                  alpha=ALPHA + EQ + value(o.lr))
         if o.schedule is not None:
