@@ -220,3 +220,12 @@ def test_every_published_example_is_explained(run_cli, name):
         rc, out, err = run_cli("example", "--spec", SPECS / f"{name}.json", "--lang", lang)
         assert rc == 0 and err == ""
         assert len(out.splitlines()) > 20
+
+
+def test_the_readme_shows_the_adam_step_as_the_trace_prints_it(run_cli):
+    import re
+
+    readme = (SPECS.parents[1] / "README.md").read_text(encoding="utf-8")
+    shown = re.search(r"## One Adam step.*?```text\n(.*?)```", readme, flags=re.S).group(1)
+    rc, out, _ = run_cli("example", "--spec", SPECS / "adam_first_step.json")
+    assert rc == 0 and shown in out
