@@ -316,3 +316,35 @@ def test_a_loss_writes_itself_with_its_own_notation():
     text = bp.trace(article_net(), Quartic(), [[0.2, 0.4]], [[1.0]], lr=0.1).to_text()
     assert "L = (y - ŷ)⁴" in text and "(1 - 0.725409)⁴" in text
     assert "∂L/∂ŷ_k = 2(ŷ_k - y_k)³" in text and "2(0.725409 - 1)³·" in text
+
+
+class _Scale(bp.Layer):
+    """A user's layer, not registered and with no words: y = s * x, one parameter s per unit."""
+
+    def __init__(self, n):
+        super().__init__()
+        self.s = np.linspace(0.5, 1.5, n)
+        self.ds = np.zeros(n)
+
+    def forward(self, x):
+        self._x = x
+        return x * self.s
+
+    def backward(self, dy, input_grad=True):
+        self.ds[...] = np.sum(dy * self._x, axis=0)
+        return dy * self.s
+
+    def parameters(self):
+        return [bp.Parameter(self, "s", "ds")]
+
+
+def test_a_users_layer_is_shown_by_its_numbers_and_trained():
+    net = bp.Sequential(bp.Dense(2, 3, rng=0), bp.Tanh(), _Scale(3), bp.Dense(3, 1, rng=1))
+    X, y = np.array([[0.2, -0.4], [0.5, 0.1]]), np.array([[0.3], [0.1]])
+    tr = bp.explain.trace(net, bp.SquaredError(), X, y,
+                          optimizer=lambda ps: bp.Adam(ps, lr=0.01))
+    entry = tr.to_dict()["layers"][1]
+    assert entry["type"] == "_Scale" and set(entry["state"]) == {"s"}
+    assert entry["s_new"] != entry["s"] and len(entry["ds"]) == 3
+    text = tr.to_text()
+    assert "_Scale" in text and f"{tr.modules[1].y[0, 0]:.6f}" in text
