@@ -207,3 +207,17 @@ def test_bad_inputs():
     bn.forward(np.ones((2, 3)))
     with pytest.raises(ValueError, match=r"dy of shape \(2, 3\).*got \(3, 3\)"):
         bn.backward(np.ones((3, 3)))
+
+
+def test_observables_are_the_batch_statistics_and_xhat(torch):
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(6, 3))
+    bn = random_bn(3, rng)
+    y = bn.forward(x)
+    seen = bn.observables()
+    xt = torch.from_numpy(x)
+    np.testing.assert_allclose(seen["mean"], xt.mean(0).numpy(), rtol=1e-14)
+    np.testing.assert_allclose(seen["var"], xt.var(0, unbiased=False).numpy(), rtol=1e-13)
+    np.testing.assert_allclose(bn.gamma * seen["xhat"] + bn.beta, y, rtol=1e-15)
+    bn.eval().forward(x)  # running statistics: no batch statistics to show
+    assert set(bn.observables()) == {"xhat", "inv_std"}

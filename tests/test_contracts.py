@@ -432,6 +432,17 @@ def _optimizer_matches_torch(case, torch, rel_err, tol):
     for p, t, p0 in zip(params, tparams, start, strict=True):
         assert rel_err(p.data, t.detach().numpy()) < tol.parity64, p.name
         assert np.abs(p.data - p0).max() > 1e-4, p.name  # every parameter moved
+    # the state every transform keeps, under torch's names, is torch's state
+    for i, t in enumerate(tparams):
+        ours = {k: v for tr in opt.transforms for k, v in tr.param_state(i).items()}
+        theirs = topt.state[t]
+        arrays = {k for k, v in theirs.items() if hasattr(v, "shape") and v.shape == t.shape}
+        assert arrays <= set(ours), (case.id, sorted(arrays), sorted(ours))
+        for key, value in ours.items():
+            assert key in theirs, (case.id, key, sorted(theirs))
+            ref = theirs[key]
+            ref = ref.detach().numpy() if hasattr(ref, "detach") else ref
+            assert rel_err(value, ref) < tol.parity64, (case.id, key)
     # the clipping cases must clip, or they would not test clipping
     if "clip_norm" in extra:
         assert seen_norm > extra["clip_norm"]

@@ -160,3 +160,39 @@ def test_bad_calls():
         drop.backward(np.ones((3, 2)))
     with pytest.raises(TypeError, match="rng must be an int seed"):
         bp.Dropout(0.5, rng="seed")
+
+
+# --- a fixed mask (worked examples) ------------------------------------------------------------
+def test_set_mask_is_used_by_exactly_one_training_forward_and_draws_nothing():
+    drop = bp.Dropout(0.5, rng=7)
+    state = drop.get_rng_state()
+    x = np.arange(1.0, 7.0).reshape(2, 3)
+    drop.set_mask([[1, 0, 1], [0, 0, 1]])
+    drop.eval().forward(x)  # evaluation mode leaves it for the next training forward
+    y = drop.train().forward(x)
+    np.testing.assert_array_equal(y, [[2.0, 0.0, 6.0], [0.0, 0.0, 12.0]])
+    np.testing.assert_array_equal(drop.mask, [[True, False, True], [False, False, True]])
+    np.testing.assert_array_equal(drop.backward(np.ones_like(x)), [[2, 0, 2], [0, 0, 2]])
+    assert drop.get_rng_state() == state  # nothing drawn
+    assert drop.observables()["mask"] is drop.mask
+    drop.forward(x)  # the next one draws again
+    assert drop.get_rng_state() != state
+
+
+@pytest.mark.parametrize("mask, exc, match", [
+    ([[1, 2, 0]], ValueError, "0 \\(drop\\) or 1 \\(keep\\), got 2"),
+    ([1, 0, 1], ValueError, r"shape \(m, n\), got shape \(3,\)"),
+    ([["a", "b", "c"]], TypeError, "booleans or 0 / 1"),
+])
+def test_bad_masks_are_refused(mask, exc, match):
+    with pytest.raises(exc, match=match):
+        bp.Dropout(0.5).set_mask(mask)
+
+
+def test_a_mask_of_the_wrong_shape_or_for_p_zero_is_refused():
+    drop = bp.Dropout(0.5)
+    drop.set_mask(np.ones((1, 3), dtype=bool))
+    with pytest.raises(ValueError, match=r"shape \(1, 3\), but the input has shape \(2, 3\)"):
+        drop.forward(np.ones((2, 3)))
+    with pytest.raises(ValueError, match="drops nothing"):
+        bp.Dropout(0.0).set_mask([[1]])

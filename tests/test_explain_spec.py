@@ -147,7 +147,9 @@ BAD = [
     ("activation-unknown", (("layers", 0, "activation"), "elu"),
      "layer 1: unknown activation 'elu'; known: identity, sigmoid, tanh, relu, leaky_relu, "
      "gelu, silu, softplus"),
-    ("activation-softmax", (("layers", 1, "activation"), "softmax"), "unknown activation"),
+    ("activation-softmax", (("layers", 1, "activation"), "softmax"),
+     "layer 2: softmax acts on all units of a layer together, so it can only be the last layer's "
+     "activation with the loss it belongs to (softmax_cross_entropy)"),
     ("activation-not-string", (("layers", 0, "activation"), 3), "unknown activation 3"),
     ("slope-on-sigmoid", (("layers", 0, "negative_slope"), 0.1),
      "negative_slope applies to leaky_relu only"),

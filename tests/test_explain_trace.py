@@ -158,15 +158,40 @@ def test_one_flat_sample_and_flat_target_are_accepted():
     assert tr.single_sample
 
 
-@pytest.mark.parametrize("layers, exc, match", [
-    ([bp.Sigmoid(), bp.Dense(2, 1, rng=0)], ValueError, r"layer 0 \(Sigmoid\).*follow a Dense"),
-    ([bp.Dense(2, 3, rng=0), bp.Softmax()], ValueError, r"layer 1 \(Softmax\)"),
-    ([bp.Dense(2, 3, rng=0), bp.Tanh(), bp.Tanh()], ValueError, r"layer 2 \(Tanh\)"),
-    ([], ValueError, "empty"),
-])
-def test_networks_the_trace_cannot_explain(layers, exc, match):
-    with pytest.raises(exc, match=match):
-        bp.trace(bp.Sequential(*layers), bp.SquaredError(), np.zeros((1, 2)), [[0.0]], lr=0.1)
+@pytest.mark.parametrize("layers", [
+    [bp.Sigmoid(), bp.Dense(2, 1, rng=0)],
+    [bp.Dense(2, 3, rng=0), bp.Softmax(), bp.Dense(3, 1, rng=1)],
+    [bp.Dense(2, 3, rng=0), bp.Tanh(), bp.Tanh(), bp.Dense(3, 1, rng=1)],
+    [bp.Dense(2, 3, rng=0), bp.LayerNorm(3), bp.Dense(3, 1, rng=1)],
+], ids=["activation-first", "softmax-between", "two-activations", "layernorm"])
+def test_a_layer_without_formulas_is_shown_by_its_numbers(layers):
+    net = bp.Sequential(*layers)
+    tr = bp.trace(net, bp.SquaredError(), np.array([[0.2, -0.4], [0.5, 0.1]]), [[0.3], [0.1]],
+                  lr=0.1)
+    ref = engine_step(net, bp.SquaredError(), np.array([[0.2, -0.4], [0.5, 0.1]]),
+                      np.array([[0.3], [0.1]]), 0.1)
+    others = [m for m in tr.modules if not hasattr(m, "W_new")]
+    assert others
+    for m in others:
+        assert np.array_equal(m.x, ref["fwd"][m.position][0])
+        assert np.array_equal(m.y, ref["fwd"][m.position][1])
+        assert np.array_equal(m.grad_y, ref["bwd"][m.position])
+    d = json.loads(json.dumps(tr.to_dict()))
+    assert [e.get("type") for e in d["layers"]] == [
+        None if isinstance(layer, bp.Dense) else layer.name for layer in net
+        if not (layer.role == "activation" and getattr(layer, "elementwise", False)
+                and net.layers.index(layer) > 0
+                and isinstance(net.layers[net.layers.index(layer) - 1], bp.Dense))]
+    for lang in LANGUAGES:
+        text = tr.to_text(lang)
+        assert f"{tr.loss:.6f}" in text
+        for m in others:
+            assert f"{m.y[0, 0]:.6f}" in text
+
+
+def test_an_empty_network_is_refused():
+    with pytest.raises(ValueError, match="empty"):
+        bp.trace(bp.Sequential(), bp.SquaredError(), np.zeros((1, 2)), [[0.0]], lr=0.1)
 
 
 @pytest.mark.parametrize("kwargs, exc, match", [
@@ -291,3 +316,35 @@ def test_a_loss_writes_itself_with_its_own_notation():
     text = bp.trace(article_net(), Quartic(), [[0.2, 0.4]], [[1.0]], lr=0.1).to_text()
     assert "L = (y - ŷ)⁴" in text and "(1 - 0.725409)⁴" in text
     assert "∂L/∂ŷ_k = 2(ŷ_k - y_k)³" in text and "2(0.725409 - 1)³·" in text
+
+
+class _Scale(bp.Layer):
+    """A user's layer, not registered and with no words: y = s * x, one parameter s per unit."""
+
+    def __init__(self, n):
+        super().__init__()
+        self.s = np.linspace(0.5, 1.5, n)
+        self.ds = np.zeros(n)
+
+    def forward(self, x):
+        self._x = x
+        return x * self.s
+
+    def backward(self, dy, input_grad=True):
+        self.ds[...] = np.sum(dy * self._x, axis=0)
+        return dy * self.s
+
+    def parameters(self):
+        return [bp.Parameter(self, "s", "ds")]
+
+
+def test_a_users_layer_is_shown_by_its_numbers_and_trained():
+    net = bp.Sequential(bp.Dense(2, 3, rng=0), bp.Tanh(), _Scale(3), bp.Dense(3, 1, rng=1))
+    X, y = np.array([[0.2, -0.4], [0.5, 0.1]]), np.array([[0.3], [0.1]])
+    tr = bp.explain.trace(net, bp.SquaredError(), X, y,
+                          optimizer=lambda ps: bp.Adam(ps, lr=0.01))
+    entry = tr.to_dict()["layers"][1]
+    assert entry["type"] == "_Scale" and set(entry["state"]) == {"s"}
+    assert entry["s_new"] != entry["s"] and len(entry["ds"]) == 3
+    text = tr.to_text()
+    assert "_Scale" in text and f"{tr.modules[1].y[0, 0]:.6f}" in text

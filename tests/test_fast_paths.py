@@ -223,3 +223,60 @@ def test_arrays_handed_to_the_caller_are_never_reused_buffers():
     fresh = [bp.Dense.from_arrays(net[i].W, net[i].b) for i in (0, 2, 4)]
     expected = fresh[2].forward(np.tanh(fresh[1].forward(fresh[0].forward(X2))))
     np.testing.assert_allclose(out2, expected, rtol=1e-12)
+
+
+def _observed(make_opt):
+    """An optimiser factory whose optimiser has a hook attached: the observed path."""
+    def make(params):
+        opt = make_opt(params)
+        opt.add_hook(lambda stage, arrays: None)
+        return opt
+    return make
+
+
+@pytest.mark.parametrize("case", OPTIMIZER_CASES, ids=lambda c: c.id)
+def test_an_observed_step_is_the_chain_with_numpy_arithmetic(monkeypatch, case):
+    """A hook turns the compiled pass off: the numbers are the NumPy chain's, to the bit, and
+    the compiled pass's to rounding (the loss's kernel is on or off in both runs compared)."""
+    observed, _ = _train(_net(batch_norm=False), _observed(_optimizer(case)), steps=6)
+    compiled_run, _ = _train(_net(batch_norm=False), _optimizer(case), steps=6)
+    monkeypatch.setattr(compiled, "kernels", None)
+    plain, _ = _train(_net(batch_norm=False), _optimizer(case), steps=6)
+    observed_plain, _ = _train(_net(batch_norm=False), _observed(_optimizer(case)), steps=6)
+    for a, b, c, d in zip(observed, plain, compiled_run, observed_plain, strict=True):
+        np.testing.assert_array_equal(d, b)
+        np.testing.assert_allclose(a, c, rtol=1e-13, atol=1e-15)
+
+
+@pytest.mark.parametrize("flat", [True, False], ids=["flat", "per-array"])
+def test_the_hook_sees_every_stage_and_the_exact_change(flat):
+    net = _net(batch_norm=False)
+    if not flat:
+        _unflatten(net)
+    opt = bp.AdamW(net.parameters(), lr=1e-2, weight_decay=0.1, clip_norm=0.5)
+    seen = []
+
+    def hook(stage, arrays):
+        assert len(arrays) == len(opt.params)
+        assert all(a.shape == p.shape for a, p in zip(arrays, opt.params, strict=True))
+        seen.append((stage, [a.copy() for a in arrays]))
+
+    rng = np.random.default_rng(3)
+    X, y = rng.normal(size=(9, 6)), rng.integers(0, 3, 9)
+    loss = bp.SoftmaxCrossEntropy()
+    loss.forward(net.forward(X), y)
+    net.backward(loss.backward())
+    before = [p.data.copy() for p in opt.params]
+    grads = [p.grad.copy() for p in opt.params]
+    with opt.add_hook(hook):
+        opt.step()
+    assert [s for s, _ in seen] == ["gradient", "clip_norm", "adam", "weight_decay", "apply"]
+    for g, a in zip(grads, seen[0][1], strict=True):
+        np.testing.assert_array_equal(g, a)
+    for p, b, change in zip(opt.params, before, seen[-1][1], strict=True):
+        np.testing.assert_array_equal(p.data, b + change)  # exactly the change applied
+    seen.clear()
+    loss.forward(net.forward(X), y)
+    net.backward(loss.backward())
+    opt.step()  # the handle left the with block: nobody observes
+    assert seen == []

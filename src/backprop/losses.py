@@ -166,12 +166,18 @@ class LossNotation:
         step 2 states :math:`\partial L / \partial \hat y_k` and puts them in it.
     scale : (str, str)
         The factor in front of the sum of the terms (:math:`\tfrac12` for the squared error).
+    link_gradient : (str, str) or None
+        For a loss that takes logits: why its gradient with respect to the logit :math:`z_k` is
+        :math:`p_k - y_k` once the link :math:`p = \text{link}(z)` is part of it, written as
+        math (placeholders ``<k>``); shown when the explanation draws the link as the output
+        layer's activation.
     """
 
     gradient: tuple[str, str]
     loss: tuple[str, str] | None = None
     term: tuple[str, str] | None = None
     scale: tuple[str, str] = ("", "")
+    link_gradient: tuple[str, str] | None = None
 
     def __post_init__(self) -> None:
         if self.loss is None and self.term is None:
@@ -379,7 +385,13 @@ class BinaryCrossEntropy(Loss):
             loss=(r"-\sum_{k} [<y> \cdot \log(\sigma(<y_hat>)) + (1 - <y>) \cdot "
                   r"\log(1 - \sigma(<y_hat>))]",
                   "-Σ_k [<y>·log(σ(<y_hat>)) + (1 - <y>)·log(1 - σ(<y_hat>))]"),
-            gradient=(r"\sigma(<y_hat>) - <y>", "σ(<y_hat>) - <y>"))
+            gradient=(r"\sigma(<y_hat>) - <y>", "σ(<y_hat>) - <y>"),
+            link_gradient=(
+                r"\frac{\partial L}{\partial z_{<k>}} = -\frac{y_{<k>}}{p_{<k>}}\,p_{<k>}"
+                r"(1 - p_{<k>}) + \frac{1 - y_{<k>}}{1 - p_{<k>}}\,p_{<k>}(1 - p_{<k>}) = "
+                r"-y_{<k>}(1 - p_{<k>}) + (1 - y_{<k>})\,p_{<k>} = p_{<k>} - y_{<k>}",
+                "∂L/∂z_<k> = -(y_<k>/p_<k>)·p_<k>(1 - p_<k>) + ((1 - y_<k>)/(1 - p_<k>))·p_<k>"
+                "(1 - p_<k>) = -y_<k>(1 - p_<k>) + (1 - y_<k>)·p_<k> = p_<k> - y_<k>"))
 
     def backward(self) -> np.ndarray:
         if self._grad is None:
@@ -554,7 +566,13 @@ class SoftmaxCrossEntropy(Loss):
         return LossNotation(
             loss=(r"-\sum_{k} <y> \cdot \log(\mathrm{softmax}(<output>)_{<k>})",
                   "-Σ_k <y>·log(softmax(<output>)_<k>)"),
-            gradient=(r"\mathrm{softmax}(<output>)_{<k>} - <y>", "softmax(<output>)_<k> - <y>"))
+            gradient=(r"\mathrm{softmax}(<output>)_{<k>} - <y>", "softmax(<output>)_<k> - <y>"),
+            link_gradient=(
+                r"\frac{\partial L}{\partial z_{<k>}} = -\sum_{j} y_{j}\,\frac{\partial \log "
+                r"p_{j}}{\partial z_{<k>}} = -\sum_{j} y_{j}\,([j = <k>] - p_{<k>}) = "
+                r"p_{<k>} \sum_{j} y_{j} - y_{<k>} = p_{<k>} - y_{<k>}",
+                "∂L/∂z_<k> = -Σ_j y_j·∂log(p_j)/∂z_<k> = -Σ_j y_j·([j = <k>] - p_<k>) = "
+                "p_<k>·Σ_j y_j - y_<k> = p_<k> - y_<k>"))
 
     def backward(self) -> np.ndarray:
         if self._grad is None:

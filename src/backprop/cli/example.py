@@ -1,4 +1,4 @@
-"""``backprop example``: explain one training step (the article's steps 1-10) number by number."""
+"""``backprop example``: explain training steps (the article's steps 1-10) number by number."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import argparse
 
 from .common import EXIT_OK, emit, json_text, load_spec_or_article
 
-HELP = "explain one training step (the article's steps 1-10) number by number"
+HELP = ("explain training steps (the article's steps 1-10, any optimiser, batch norm, dropout) "
+        "number by number")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -24,10 +25,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..explain import trace
-
     spec = load_spec_or_article(args.spec)
-    tr = trace(spec.net, spec.loss, spec.x, spec.y, lr=spec.learning_rate)
+    tr = spec.trace()  # one Trace, or Steps when the spec asks for several steps
     if args.format == "json":
         text = json_text(tr.to_dict())
     elif args.format == "markdown":

@@ -3,16 +3,21 @@ format.
 
 Data flows one way -- record -> document -> text / Markdown / HTML / JSON:
 
-* :mod:`.record` -- :func:`trace` runs the engine's own step under an observer and keeps every
-  number (:class:`Trace`, :class:`LayerTrace`); ``Trace.to_dict()`` is the JSON;
-* :mod:`.spec` -- a network and one step written down as JSON (``backprop example --spec``);
+* :mod:`.record` -- :func:`trace` (one step) and :func:`trace_steps` (several) run the engine's
+  own steps under observers of the layers and of the optimiser and keep every number
+  (:class:`Trace`, :class:`LayerTrace` for a Dense and its activation, ``ModuleTrace`` for any
+  other layer, ``OptimizerTrace`` for what the optimiser did; :class:`Steps`);
+  ``Trace.to_dict()`` is the JSON;
+* :mod:`.spec` -- a network and its training steps written down as JSON (``backprop example
+  --spec``): any optimiser, schedule, clipping, layer type, frozen parameters, several steps;
 * :mod:`.formula` reads any formula by a small grammar (never as Python) and :mod:`.graph`
   records its computational graph -- :func:`chain` evaluates it with the operations of
   :mod:`.operations` (and the registered activations), differentiates it in reverse mode and
   keeps every value, local derivative and gradient (:class:`Chain`); :mod:`.chain_rule` builds
   the document of its chain rule and :mod:`.graph_diagram` draws the graph (mermaid or SVG);
 * :mod:`.steps` -- builds the :class:`~.document.Document` of the article's steps 1-10 from a
-  trace; :mod:`.run_report` builds the document of a saved training run (``backprop report``);
+  trace, with the optimiser's update, batch norm and dropout explained in their own words;
+  :mod:`.run_report` builds the document of a saved training run (``backprop report``);
 * what they build with: :mod:`.notation` (math fragments as LaTeX and text, and the templates
   activations and losses write themselves in), :mod:`.words` (one table of words per language,
   shared with the labs), :mod:`.diagram` (the network as mermaid or SVG);
@@ -29,7 +34,8 @@ that side imports the recording back.
 
 from .formula import FormulaError
 from .graph import Chain, chain
-from .record import LayerTrace, Trace, trace
+from .record import LayerTrace, Steps, Trace, trace, trace_steps
 from .words import LANGUAGES
 
-__all__ = ["LANGUAGES", "Chain", "FormulaError", "LayerTrace", "Trace", "chain", "trace"]
+__all__ = ["LANGUAGES", "Chain", "FormulaError", "LayerTrace", "Steps", "Trace", "chain", "trace",
+           "trace_steps"]

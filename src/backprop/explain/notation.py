@@ -106,8 +106,23 @@ def square(x: Math) -> Math:
     return Math(x.tex + "^{2}", x.text + "²")
 
 
+def _grouped(text: str) -> str:
+    """``text`` in parentheses when it is more than one factor (an operator outside brackets),
+    so that it can stand on one side of a ``/`` in plain text."""
+    depth = 0
+    for i, ch in enumerate(text):
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif depth == 0 and (ch in " ·/" or (ch == "-" and i > 0)):
+            return f"({text})"
+    return text
+
+
 def frac(num: Math, den: Math) -> Math:
-    return Math(r"\frac{" + num.tex + "}{" + den.tex + "}", f"{num.text}/{den.text}")
+    return Math(r"\frac{" + num.tex + "}{" + den.tex + "}",
+                f"{_grouped(num.text)}/{_grouped(den.text)}")
 
 
 def partial(of: Math, wrt: Math) -> Math:
@@ -221,13 +236,36 @@ def result(v: float) -> Math:
 
 
 def value(v: float) -> Math:
-    """A given number, as short as it can be while exact to six decimals."""
+    """A given number, as short as it can be while exact to six decimals; a small one that six
+    decimals would round away (a hyper-parameter such as :math:`\varepsilon = 10^{-8}`) in
+    powers of ten."""
     s = _six(v)
     if float(s) == float(v):
         s = s.rstrip("0").rstrip(".")
         if s in ("", "-", "-0"):
             s = "0"
+    elif v != 0 and abs(v) < 1e-4:
+        mantissa, exponent = f"{float(v):.6g}".split("e")
+        power = "10^{" + str(int(exponent)) + "}"
+        tex = power if mantissa == "1" else mantissa + r" \cdot " + power
+        return Math(tex, f"{float(v):.6g}")
     return lit(s)
+
+
+def small(v: float) -> Math:
+    """A computed value that may be tiny (an optimiser's second moment): six decimals, or six
+    significant digits with a power of ten below :math:`10^{-3}`."""
+    v = float(v)
+    if v == 0.0 or abs(v) >= 1e-3 or not np.isfinite(v):
+        return result(v)
+    mantissa, exponent = f"{v:.5e}".split("e")
+    return Math(mantissa + r" \cdot 10^{" + str(int(exponent)) + "}", f"{mantissa}e{exponent}")
+
+
+def small_operand(v: float) -> Math:
+    """:func:`small`, parenthesised when negative (a factor)."""
+    x = small(v)
+    return paren(x) if x.text.startswith("-") else x
 
 
 def operand(v: float, *, exact: bool = False) -> Math:

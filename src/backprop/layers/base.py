@@ -113,6 +113,13 @@ class Layer:
         return {k: (None if k.startswith("_") and isinstance(v, np.ndarray) else v)
                 for k, v in self.__dict__.items()}
 
+    # --- observation ----------------------------------------------------------------------
+    def observables(self) -> dict[str, np.ndarray]:
+        r"""Named arrays of the last ``forward`` that an observer may show besides the input and
+        output (batch norm's batch statistics and :math:`\hat x`, dropout's mask); none by
+        default. The layer's own arrays: copy what you keep, change nothing."""
+        return {}
+
     # --- description ----------------------------------------------------------------------
     def get_config(self) -> dict[str, Any]:
         """JSON-able constructor arguments; ``type(self)(**config)`` rebuilds the layer."""

@@ -132,9 +132,12 @@ class BatchNorm(Layer):
         if self.track_running_stats:
             self.running_mean = np.zeros(self.n, dtype=self.dtype)
             self.running_var = np.ones(self.n, dtype=self.dtype)
-        # cache of the last forward: normalised input, 1/std per unit, and the mode it ran in
+        # cache of the last forward: normalised input, 1/std per unit, and the mode it ran in;
+        # the batch statistics too (kept for observers; None when the running ones were used)
         self._xhat: np.ndarray | None = None
         self._inv_std: np.ndarray | None = None
+        self._mean: np.ndarray | None = None
+        self._var: np.ndarray | None = None
         self._trained_forward = True
 
     def forward(self, x: np.ndarray) -> np.ndarray:
@@ -171,6 +174,8 @@ class BatchNorm(Layer):
             assert self.running_mean is not None and self.running_var is not None
             centred = x - self.running_mean
             inv_std = 1.0 / np.sqrt(self.running_var + self.eps)
+            mean = var = None
+        self._mean, self._var = mean, var
         xhat = centred * inv_std
         self._xhat = xhat
         self._inv_std = inv_std
@@ -196,6 +201,17 @@ class BatchNorm(Layer):
             return dy * scale
         m = dy.shape[0]
         return (scale / m) * (m * dy - self.dbeta - xhat * self.dgamma)
+
+    def observables(self) -> dict[str, np.ndarray]:
+        r"""``xhat`` (:math:`\hat x`) and ``inv_std`` (:math:`1/\sqrt{\sigma^2 + \varepsilon}`)
+        of the last forward and, when it normalised with the batch's own statistics, ``mean``
+        and ``var`` (:math:`\mu_B`, the biased :math:`\sigma^2_B`)."""
+        out: dict[str, np.ndarray] = {}
+        if self._mean is not None and self._var is not None:
+            out.update(mean=self._mean, var=self._var)
+        if self._xhat is not None and self._inv_std is not None:
+            out.update(inv_std=self._inv_std, xhat=self._xhat)
+        return out
 
     def parameters(self) -> list[Parameter]:
         if not self.affine:

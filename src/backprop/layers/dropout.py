@@ -45,6 +45,9 @@ class Dropout(Layer):
         The layer's source of masks: an int seed (reproducible), a ``Generator`` (used as is, so
         shared with whoever else holds it) or ``None`` (fresh entropy).
 
+    A worked example can fix the mask instead of drawing it: :meth:`set_mask` hands the layer
+    the mask of its next training-mode ``forward`` (used once; nothing is drawn for it).
+
     Attributes
     ----------
     mask : ndarray of bool or None
@@ -75,6 +78,37 @@ class Dropout(Layer):
         # the mask already multiplied by 1/(1-p), in the input's dtype; None means identity
         self._factor: np.ndarray | None = None
         self._forwarded = False
+        self._next_mask: np.ndarray | None = None  # set_mask's, for the next training forward
+
+    def set_mask(self, mask: Any) -> None:
+        """Use ``mask`` in the next training-mode ``forward`` instead of drawing one.
+
+        Parameters
+        ----------
+        mask : array-like of bool or of 0 / 1, shape of the next input ``(m, n)``
+            True (1) keeps an element, False (0) drops it; the kept ones are scaled by
+            :math:`1/(1-p)` as always. Used by exactly one forward (the next one in training
+            mode), which checks the shape; nothing is drawn from the generator for it.
+
+        Raises
+        ------
+        ValueError
+            For ``p = 0`` (nothing is ever dropped) or entries other than 0 / 1.
+        """
+        if self.p == 0.0:
+            raise ValueError("Dropout(p=0) drops nothing, so it takes no mask")
+        arr = np.asarray(mask)
+        if arr.dtype == object or not (arr.dtype == np.bool_ or np.issubdtype(arr.dtype,
+                                                                             np.number)):
+            raise TypeError(f"a dropout mask holds booleans or 0 / 1, got dtype {arr.dtype}")
+        if arr.ndim != 2:
+            raise ValueError(f"a dropout mask has one row per sample, shape (m, n), got shape "
+                             f"{arr.shape}")
+        if arr.dtype != np.bool_:
+            bad = arr[(arr != 0) & (arr != 1)]
+            if bad.size:
+                raise ValueError(f"a dropout mask holds 0 (drop) or 1 (keep), got {bad[0]}")
+        self._next_mask = arr.astype(bool)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         self._forwarded = True
@@ -84,7 +118,13 @@ class Dropout(Layer):
             self.mask = None
             self._factor = None
             return x
-        keep = self._rng.random(x.shape) >= self.p
+        if self._next_mask is not None:
+            keep, self._next_mask = self._next_mask, None
+            if keep.shape != x.shape:
+                raise ValueError(f"the mask given to Dropout.set_mask has shape {keep.shape}, "
+                                 f"but the input has shape {x.shape}")
+        else:
+            keep = self._rng.random(x.shape) >= self.p
         self.mask = keep
         self._factor = keep * x.dtype.type(1.0 / (1.0 - self.p))
         return x * self._factor
@@ -98,6 +138,10 @@ class Dropout(Layer):
             raise ValueError(f"Dropout.backward expects dy of shape {self._factor.shape} (the "
                              f"forward output's), got {dy.shape}")
         return dy * self._factor
+
+    def observables(self) -> dict[str, np.ndarray]:
+        """``mask`` of the last training-mode forward (none in evaluation mode or for p = 0)."""
+        return {} if self.mask is None else {"mask": self.mask}
 
     # --- random state, for checkpoints ----------------------------------------------------
     def get_rng_state(self) -> dict[str, Any]:

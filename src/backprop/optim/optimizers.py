@@ -24,7 +24,10 @@ Clipping comes first so it bounds the raw gradient, as ``clip_grad_norm_`` calle
 ``optimizer.step()`` does in PyTorch. Parameters change in exactly one place,
 :meth:`Optimizer.step`: either the chain runs and ``p <- p - lr * u`` is applied, or -- the
 explicit fast path -- an Adam/AdamW chain on a flat buffer runs as one compiled pass that does
-the same arithmetic (:meth:`Optimizer._compiled_adam_step`). The chain works on its own
+the same arithmetic (:meth:`Optimizer._compiled_adam_step`). An observer attached with
+:meth:`Optimizer.add_hook` (the explanation of a step, :mod:`backprop.explain`) sees the update
+arrays after every transform and the change applied to every parameter; the fast path is off
+while one is attached, since its intermediate arrays never exist. The chain works on its own
 buffer, so ``p.grad`` is left as ``backward`` wrote it (PyTorch's ``clip_grad_norm_`` would
 overwrite it; the parameters come out the same).
 
@@ -70,6 +73,8 @@ from .transforms import (
 )
 
 DecayMask = str | Sequence[bool] | Callable[[Parameter], bool] | None
+#: ``hook(stage, arrays)``: see :meth:`Optimizer.add_hook`
+OptimizerHook = Callable[[str, list[np.ndarray]], None]
 
 _TOP_KEYS = ("type", "lr", "n_steps", ARRAYS)
 
@@ -132,6 +137,24 @@ def resolve_decay_mask(params: Sequence[Parameter], decay_mask: DecayMask) -> li
         if not isinstance(m, (bool, np.bool_)):
             raise TypeError(f"decay_mask entries must be bool, got {m!r} at index {i}")
     return [bool(m) for m in mask]
+
+
+class _HookHandle:
+    """Detaches an optimiser hook: ``remove()``, or leave a ``with`` block."""
+
+    def __init__(self, hooks: list[OptimizerHook], hook: OptimizerHook):
+        self._hooks = hooks
+        self._hook = hook
+
+    def remove(self) -> None:
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+    def __enter__(self) -> _HookHandle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.remove()
 
 
 def _clipping(clip_norm: float | None, clip_value: float | None,
@@ -211,6 +234,8 @@ class Optimizer:
             self._updates = [np.empty_like(a) for a in arrays]
         for t in self.transforms:
             t.init(arrays, layout)
+        self._layout = layout
+        self._hooks: list[OptimizerHook] = []
         self.n_steps = 0
         self.initial_lr: float | None = None
         self._fused = self._fused_plan()
@@ -269,18 +294,69 @@ class Optimizer:
 
         The only place where an optimiser changes parameters: the chain rewrites a copy of the
         gradients and :meth:`_apply` subtracts :math:`\alpha u`, or the compiled fast path does
-        both in one pass.
+        both in one pass (not while a hook observes the step, see :meth:`add_hook`).
         """
         if self._flat is not None:
             self._check_views()
-        if self._fused is not None and compiled.kernels is not None:
+        if self._hooks:
+            self._observed_step()
+        elif self._fused is not None and compiled.kernels is not None:
             self._compiled_adam_step()
         else:
             self._apply(self._direction())
         self.n_steps += 1
 
-    def _direction(self) -> list[np.ndarray]:
-        """The update arrays :math:`u`: a copy of the gradients rewritten by every transform."""
+    # --- observers ------------------------------------------------------------------------
+    def add_hook(self, hook: OptimizerHook) -> _HookHandle:
+        r"""Observe every :meth:`step`: ``hook(stage, arrays)`` is called
+
+        * with ``stage="gradient"`` once the update arrays hold the copy of the gradients the
+          chain starts from;
+        * with each transform's ``name`` right after that transform rewrote them (``"clip_norm"``,
+          ``"weight_decay"``, ``"momentum"``, ``"adam"``, ...), in chain order;
+        * with ``stage="apply"`` and the change actually added to each parameter,
+          :math:`-\alpha u`: after the step ``p.data`` equals ``p_before + arrays[i]`` exactly.
+
+        ``arrays`` holds one array per parameter of :attr:`params`, in order (views of the
+        optimiser's working memory: copy what you keep, change nothing). While a hook is attached
+        the compiled Adam/AdamW pass is not used -- its intermediate arrays never exist -- and the
+        chain runs with the NumPy arithmetic of :meth:`_apply` (``u *= -lr; p += u``), which the
+        fast-path tests hold equal to the compiled pass. Returns a handle whose ``remove()``
+        detaches the hook (also a context manager).
+        """
+        if not callable(hook):
+            raise TypeError(f"an optimiser hook must be callable, got {type(hook).__name__}")
+        self._hooks.append(hook)
+        return _HookHandle(self._hooks, hook)
+
+    def _per_parameter(self, updates: list[np.ndarray]) -> list[np.ndarray]:
+        """The update arrays as one array per parameter (views of the flat vector if flat)."""
+        if self._layout is not None:
+            return self._layout.split(updates[0])
+        return updates
+
+    def _notify(self, stage: str, updates: list[np.ndarray]) -> None:
+        arrays = self._per_parameter(updates)
+        for hook in list(self._hooks):
+            hook(stage, arrays)
+
+    def _observed_step(self) -> None:
+        """:meth:`_direction` and :meth:`_apply` with the hooks called between the pieces."""
+        updates = self._direction(observe=True)
+        neg_lr = -self._lr
+        if self._flat is not None:
+            flat_data = self._flat[0]
+            updates[0] *= neg_lr
+            flat_data += updates[0]
+        else:
+            for u, p in zip(updates, self.params, strict=True):
+                u *= neg_lr
+                p.data += u
+        self._notify("apply", updates)
+
+    def _direction(self, observe: bool = False) -> list[np.ndarray]:
+        """The update arrays :math:`u`: a copy of the gradients rewritten by every transform
+        (with ``observe``, the hooks see them after the copy and after each transform)."""
         updates = self._updates
         if self._flat is not None:
             np.copyto(updates[0], self._flat[1], casting="same_kind")
@@ -293,8 +369,12 @@ class Optimizer:
                                      f"parameter has {u.shape}")
                 np.copyto(u, g, casting="same_kind")
             params = [p.data for p in self.params]
+        if observe:
+            self._notify("gradient", updates)
         for t in self.transforms:
             t.update(updates, params)
+            if observe:
+                self._notify(t.name, updates)
         return updates
 
     def _apply(self, updates: list[np.ndarray]) -> None:

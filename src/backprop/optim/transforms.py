@@ -142,11 +142,17 @@ def clip_arrays_by_norm(arrays: Sequence[np.ndarray], max_norm: float, norm_type
         raise RuntimeError(f"the total norm of order {norm_type:g} of the gradients is {norm}, "
                            f"so they cannot be clipped; set error_if_nonfinite=False to scale "
                            f"them by it anyway")
-    coef = max_norm / (norm + 1e-6)
+    coef = clip_coefficient(norm, max_norm)
     if not coef >= 1.0:  # also true for NaN, as torch's clamp(max=1) keeps NaN
         for a in arrays:
             np.multiply(a, coef, out=a)
     return norm
+
+
+def clip_coefficient(norm: float, max_norm: float) -> float:
+    r"""The factor :math:`c = \text{max\_norm} / (\|u\| + 10^{-6})` of
+    :func:`clip_arrays_by_norm`, applied when :math:`c < 1`."""
+    return max_norm / (norm + 1e-6)
 
 
 def clip_arrays_by_value(arrays: Sequence[np.ndarray], clip_value: float) -> None:
@@ -205,6 +211,13 @@ class Transform:
         raise NotImplementedError  # pragma: no cover - abstract
 
     # --- state ----------------------------------------------------------------------------
+    def param_state(self, i: int) -> dict[str, Any]:
+        """What this transform keeps for parameter ``i``, under ``torch.optim``'s state names
+        (``momentum_buffer``, ``exp_avg``, ``exp_avg_sq``, ``step``, ...): copies of arrays
+        and plain numbers, empty for a transform without state (or before its first step).
+        For observers (the explanation of a step); :meth:`state_dict` is what resumes a run."""
+        return {}
+
     def _state_scalars(self) -> dict[str, Any]:
         return {}
 
@@ -313,6 +326,8 @@ class ClipByGlobalNorm(Transform):
     ----------
     last_norm : float or None
         The global norm before clipping, from the last :meth:`update` (for monitoring).
+    last_coef : float or None
+        The factor :math:`c` of the last :meth:`update` (applied only if :math:`c < 1`).
     """
 
     name = "clip_norm"
@@ -325,9 +340,11 @@ class ClipByGlobalNorm(Transform):
         self.max_norm = max_norm
         self.norm_type = norm_type
         self.last_norm: float | None = None
+        self.last_coef: float | None = None
 
     def update(self, updates: list[np.ndarray], params: list[np.ndarray]) -> None:
         self.last_norm = clip_arrays_by_norm(updates, self._max_norm, self._norm_type)
+        self.last_coef = clip_coefficient(self.last_norm, self._max_norm)
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         # states saved before norm_type existed clipped by the 2-norm
@@ -524,6 +541,11 @@ class Momentum(Transform):
         self._nesterov = False
         super()._set_hyper(state)
 
+    def param_state(self, i: int) -> dict[str, Any]:
+        if self._bufs is None:
+            return {}
+        return {"momentum_buffer": self._bufs[i].copy()}
+
     def _state_scalars(self) -> dict[str, Any]:
         return {"started": self._bufs is not None}
 
@@ -668,6 +690,13 @@ class ScaleByAdam(Transform):
             np.divide(m, s, out=u)
             u *= scale
 
+    def param_state(self, i: int) -> dict[str, Any]:
+        out: dict[str, Any] = {"step": self.t, "exp_avg": self.m[i].copy(),
+                               "exp_avg_sq": self.v[i].copy()}
+        if self._amsgrad:
+            out["max_exp_avg_sq"] = self.v_max[i].copy()
+        return out
+
     def _state_scalars(self) -> dict[str, Any]:
         return {"t": self.t, "amsgrad": self._amsgrad}
 
@@ -798,6 +827,12 @@ class ScaleByRMS(Transform):
             s += eps
             np.divide(u, s, out=u)
 
+    def param_state(self, i: int) -> dict[str, Any]:
+        out: dict[str, Any] = {"square_avg": self.square_avg[i].copy()}
+        if self._centered:
+            out["grad_avg"] = self.grad_avg[i].copy()
+        return out
+
     def _state_scalars(self) -> dict[str, Any]:
         return {"centered": self._centered}
 
@@ -900,6 +935,10 @@ class ScaleByNAdam(Transform):
             np.divide(m, s, out=s)
             s *= avg_coef
             u += s
+
+    def param_state(self, i: int) -> dict[str, Any]:
+        return {"step": self.t, "mu_product": self.mu_product, "exp_avg": self.m[i].copy(),
+                "exp_avg_sq": self.v[i].copy()}
 
     def _state_scalars(self) -> dict[str, Any]:
         return {"step": self.t, "mu_product": self.mu_product}

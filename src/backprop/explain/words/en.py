@@ -345,4 +345,90 @@ EN: dict[str, str] = {
     "lab_weight_decay_plot_accuracy": "accuracy after training",
     "lab_plot_train": "training",
     "lab_plot_validation": "validation",
+    # --- optimiser, batch norm, dropout, schedule steps --------------------------------------
+    "steps_title": "Backpropagation, {n} training steps",
+    "steps_step": "Training step {t} of {n} (loss {loss})",
+    "labels_one_hot": "The targets are class labels {labels}; the formulas use them as one-hot "
+                      "rows: y_k = 1 for the labelled class, 0 for the others.",
+    "optimizer_line": "Optimiser {name} (PyTorch's rules): {settings}.",
+    "schedule_line": "The learning rate follows the schedule {name}; at training step {t} it is "
+                     "{alpha}.",
+    "layer_line_fused": "Layer {l}, {role} ({n_in} → {n_out}): activation {name}, {g}, taken "
+                        "inside the {loss} (step 2 shows why).",
+    "frozen": "The parameter {theta} is frozen: the optimiser leaves it out, so it keeps its "
+              "value; its gradient is still computed.",
+    "frozen_kept": "{theta} is frozen: it keeps its value.",
+    "frozen_module": "The frozen parameters of the {name} keep their values.",
+    "module_line": "A {name} layer reads {u} and writes {y}; it is shown by its numbers.",
+    "module_forward": "The {name} layer turns {u} into {y}:",
+    "module_backward": "Back through the {name} layer: {dy} arrives, {du} leaves (gradients of "
+                       "the cost J):",
+    "bn_line": "Batch normalisation of the {n} units of {u} gives {y}, with {eps} and running "
+               "statistics updated with {rho}.",
+    "bn_forward": "Batch normalisation of {u} over the {m} samples of the batch, unit by unit: "
+                  "the batch mean {mu}, the batch variance {var} (divided by m), the normalised "
+                  "value {xhat} ({eps}) and the output {out}, with the learned scale γ and "
+                  "shift β:",
+    "bn_forward_running": "Batch normalisation of {u} with the running statistics μ̄ and σ̄² in "
+                          "place of the batch's: {xhat} ({eps}), then {out}:",
+    "bn_running": "The running statistics, kept for evaluation, move towards the batch's: "
+                  "{mean} and {var} (the variance unbiased), with {rho}:",
+    "bn_backward": "Back through the batch normalisation, with dy = ∂J/∂{y} arriving: {dgamma} "
+                   "and {dbeta}; μ and σ² depend on every sample, so the gradient of each input "
+                   "collects all of them: {du} with {s}.",
+    "dropout_line": "Dropout on {u} gives {y}: each element is kept with probability {keep} "
+                    "({p}), and the kept ones are scaled by {scale} so that the expected output "
+                    "equals the input.",
+    "dropout_forward": "Dropout with the mask {M} (1 keeps, 0 drops): {rule}.",
+    "dropout_identity": "Dropout passes {u} on unchanged as {y} here (evaluation mode or p = "
+                        "0).",
+    "dropout_backward": "Back through the dropout, with the same mask and scale: {rule}.",
+    "step2_through": "The loss is taken of {y_hat}, so its gradient flows back through the "
+                     "layers after the last Dense before it reaches a[L]; then {formula}.",
+    "step2_fused": "The output layer's {link} is part of the {loss}: the loss takes z[L] itself, "
+                   "with the probabilities {p}, and gives the output error directly as {delta}.",
+    "step2_fused_why": "Why p − y: {why}.",
+    "step10_module": "The parameters of the {name}:",
+    "opt_step10": "Step 10: the update ({name})",
+    "opt_intro": "The optimiser turns each gradient into an update u through its chain {chain}; "
+                 "then every parameter takes the step {rule} with {alpha}.",
+    "opt_schedule": "The schedule {name} sets the rate of each training step: at step {t}, "
+                    "{alpha}; it has set {next} for the next one.",
+    "opt_gradient": "Each chain starts from the gradient {g} of steps 3-9.",
+    "opt_clip_value": "Clipping by value: every entry is clamped, {rule} with {c}. Entries that "
+                      "changed:",
+    "opt_clip_norm": "Clipping by global norm, as torch.nn.utils.clip_grad_norm_: the norm of "
+                     "all gradients together is {norm}, and the factor is {c}.",
+    "opt_clip_none": "c ≥ 1: the gradients are left as they are.",
+    "opt_clip_scaled": "c < 1: every gradient is multiplied by c, which keeps the direction of "
+                       "the step and shortens it:",
+    "opt_decay_l2": "Coupled weight decay (L2), as weight_decay in torch.optim.SGD and Adam: "
+                    "the penalty {penalty} adds its gradient to the gradient, {rule} with {lam}, "
+                    "before the rest of the chain rescales it:",
+    "opt_decay_decoupled": "Decoupled weight decay, as torch.optim.AdamW: {lam} is added after "
+                           "the adaptive step, {rule}, so that {step}: every weight shrinks by "
+                           "the same factor {factor}, whatever its gradient:",
+    "opt_decay_masked": "{name} is not decayed (decay mask).",
+    "opt_momentum": "Momentum in PyTorch's form: the buffer {rule}, with {first} at the first "
+                    "step and {mu}:",
+    "opt_momentum_u": "The update is the buffer itself, {u}.",
+    "opt_nesterov_torch": "Nesterov, in PyTorch's form: the update looks one step ahead along "
+                          "the buffer, {u}.",
+    "opt_nesterov_article": "The article's look-ahead form of Nesterov's method evaluates the "
+                            "gradient ahead of the parameters: {v}, {theta}.",
+    "opt_nesterov_change": "It is the same method: PyTorch stores the look-ahead point itself, "
+                           "{change}. Writing the look-ahead update in these variables gives "
+                           "exactly PyTorch's buffer and step, so the article's parameters "
+                           "after this step are {theta}:",
+    "opt_adam": "Adam's moments, as torch.optim.Adam: {m} and {v}, with {settings}:",
+    "opt_adam_hat": "They start at 0, so early on they are too small; the bias corrections "
+                    "{m_hat} and {v_hat} undo that. The update is {u}: ε sits outside the square "
+                    "root, after the correction (PyTorch's and optax's form).",
+    "opt_amsgrad": "AMSGrad divides by the largest second moment so far, {rule}.",
+    "opt_rms": "RMSprop, as torch.optim.RMSprop: the running mean of squared gradients {s} and "
+               "the update {u}, with {settings} (ε outside the root):",
+    "opt_nadam": "NAdam, as torch.optim.NAdam: Adam's moments m and v with the momentum "
+                 "schedule {mu}, and the update {u} where {d}; {settings}:",
+    "opt_other": "The transform {name} rewrites the update:",
+    "opt_update": "The step: {rule} with {alpha}:",
 }

@@ -342,4 +342,88 @@ VI: dict[str, str] = {
     "lab_weight_decay_plot_accuracy": "độ chính xác sau huấn luyện",
     "lab_plot_train": "huấn luyện",
     "lab_plot_validation": "kiểm định",
+    # --- optimiser, batch norm, dropout, schedule steps --------------------------------------
+    "steps_title": "Lan truyền ngược: {n} bước huấn luyện",
+    "steps_step": "Bước huấn luyện {t}/{n} (mất mát {loss})",
+    "labels_one_hot": "Giá trị đích là nhãn lớp {labels}; các công thức dùng chúng dưới dạng "
+                      "one-hot: y_k = 1 với lớp được gán nhãn, 0 với các lớp khác.",
+    "optimizer_line": "Bộ tối ưu {name} (theo quy tắc của PyTorch): {settings}.",
+    "schedule_line": "Tốc độ học đi theo lịch {name}; ở bước huấn luyện {t} nó bằng {alpha}.",
+    "layer_line_fused": "Lớp {l}, {role} ({n_in} → {n_out}): hàm kích hoạt {name}, {g}, được "
+                        "tính bên trong {loss} (bước 2 giải thích vì sao).",
+    "frozen": "Tham số {theta} bị đóng băng: bộ tối ưu bỏ qua nó nên nó giữ nguyên giá trị; "
+              "gradient của nó vẫn được tính.",
+    "frozen_kept": "{theta} bị đóng băng: giữ nguyên giá trị.",
+    "frozen_module": "Các tham số bị đóng băng của lớp {name} giữ nguyên giá trị.",
+    "module_line": "Lớp {name} đọc {u} và ghi ra {y}; lớp này được trình bày bằng các con số.",
+    "module_forward": "Lớp {name} biến {u} thành {y}:",
+    "module_backward": "Lan truyền ngược qua lớp {name}: {dy} đi vào, {du} đi ra (gradient "
+                       "của chi phí J):",
+    "bn_line": "Chuẩn hoá theo batch {n} nơ-ron của {u} cho ra {y}, với {eps}; các thống kê "
+               "trượt được cập nhật với {rho}.",
+    "bn_forward": "Chuẩn hoá {u} theo batch gồm {m} mẫu, từng nơ-ron một: trung bình batch "
+                  "{mu}, phương sai batch {var} (chia cho m), giá trị chuẩn hoá {xhat} ({eps}) "
+                  "và đầu ra {out}, với hệ số co giãn γ và độ dịch β được học:",
+    "bn_forward_running": "Chuẩn hoá {u} bằng các thống kê trượt μ̄ và σ̄² thay cho thống kê "
+                          "của batch: {xhat} ({eps}), rồi {out}:",
+    "bn_running": "Các thống kê trượt, giữ lại cho lúc đánh giá, dịch dần về thống kê của "
+                  "batch: {mean} và {var} (phương sai không chệch), với {rho}:",
+    "bn_backward": "Lan truyền ngược qua lớp chuẩn hoá theo batch, với dy = ∂J/∂{y} đi vào: "
+                   "{dgamma} và {dbeta}; μ và σ² phụ thuộc vào mọi mẫu nên gradient của mỗi "
+                   "đầu vào gom tất cả các mẫu: {du} với {s}.",
+    "dropout_line": "Dropout trên {u} cho ra {y}: mỗi phần tử được giữ lại với xác suất {keep} "
+                    "({p}), các phần tử được giữ nhân với {scale} để kỳ vọng của đầu ra bằng "
+                    "đầu vào.",
+    "dropout_forward": "Dropout với mặt nạ {M} (1 giữ lại, 0 bỏ đi): {rule}.",
+    "dropout_identity": "Ở đây dropout chuyển {u} đi nguyên vẹn thành {y} (chế độ đánh giá "
+                        "hoặc p = 0).",
+    "dropout_backward": "Lan truyền ngược qua dropout, với cùng mặt nạ và hệ số: {rule}.",
+    "step2_through": "Hàm mất mát được tính trên {y_hat}, nên gradient của nó đi ngược qua "
+                     "các lớp nằm sau lớp Dense cuối trước khi tới a[L]; sau đó {formula}.",
+    "step2_fused": "Hàm {link} của lớp đầu ra là một phần của {loss}: hàm mất mát nhận trực "
+                   "tiếp z[L], với các xác suất {p}, và cho ngay sai số đầu ra {delta}.",
+    "step2_fused_why": "Vì sao là p − y: {why}.",
+    "step10_module": "Các tham số của lớp {name}:",
+    "opt_step10": "Bước 10: cập nhật ({name})",
+    "opt_intro": "Bộ tối ưu biến mỗi gradient thành một bước cập nhật u qua chuỗi {chain}; rồi "
+                 "mỗi tham số đi một bước {rule} với {alpha}.",
+    "opt_schedule": "Lịch {name} đặt tốc độ học cho từng bước huấn luyện: ở bước {t}, {alpha}; "
+                    "nó đã đặt {next} cho bước kế tiếp.",
+    "opt_gradient": "Mỗi chuỗi bắt đầu từ gradient {g} của các bước 3-9.",
+    "opt_clip_value": "Cắt theo giá trị: mỗi phần tử bị kẹp lại, {rule} với {c}. Các phần tử "
+                      "bị thay đổi:",
+    "opt_clip_norm": "Cắt theo chuẩn toàn cục, như torch.nn.utils.clip_grad_norm_: chuẩn của "
+                     "toàn bộ gradient là {norm}, và hệ số là {c}.",
+    "opt_clip_none": "c ≥ 1: gradient được giữ nguyên.",
+    "opt_clip_scaled": "c < 1: mọi gradient được nhân với c, giữ nguyên hướng của bước và làm "
+                       "nó ngắn lại:",
+    "opt_decay_l2": "Suy giảm trọng số gắn liền (L2), như weight_decay trong torch.optim.SGD và "
+                    "Adam: hạng phạt {penalty} cộng gradient của nó vào gradient, {rule} với "
+                    "{lam}, trước khi phần còn lại của chuỗi co giãn nó:",
+    "opt_decay_decoupled": "Suy giảm trọng số tách rời, như torch.optim.AdamW: {lam} được cộng "
+                           "sau bước thích nghi, {rule}, nên {step}: mọi trọng số co lại theo "
+                           "cùng một hệ số {factor}, bất kể gradient của nó:",
+    "opt_decay_masked": "{name} không bị suy giảm (mặt nạ suy giảm).",
+    "opt_momentum": "Momentum theo dạng của PyTorch: bộ đệm {rule}, với {first} ở bước đầu "
+                    "tiên và {mu}:",
+    "opt_momentum_u": "Bước cập nhật chính là bộ đệm, {u}.",
+    "opt_nesterov_torch": "Nesterov theo dạng của PyTorch: bước cập nhật nhìn trước một bước "
+                          "theo bộ đệm, {u}.",
+    "opt_nesterov_article": "Dạng nhìn trước của phương pháp Nesterov trong bài viết tính "
+                            "gradient tại điểm phía trước tham số: {v}, {theta}.",
+    "opt_nesterov_change": "Đây là cùng một phương pháp: PyTorch lưu chính điểm nhìn trước, "
+                           "{change}. Viết bước nhìn trước theo các biến này cho đúng bộ đệm và "
+                           "bước của PyTorch, nên tham số theo bài viết sau bước này là "
+                           "{theta}:",
+    "opt_adam": "Các moment của Adam, như torch.optim.Adam: {m} và {v}, với {settings}:",
+    "opt_adam_hat": "Chúng bắt đầu từ 0 nên lúc đầu quá nhỏ; hiệu chỉnh độ chệch {m_hat} và "
+                    "{v_hat} bù lại điều đó. Bước cập nhật là {u}: ε nằm ngoài căn bậc hai, sau "
+                    "khi hiệu chỉnh (dạng của PyTorch và optax).",
+    "opt_amsgrad": "AMSGrad chia cho moment bậc hai lớn nhất từ trước tới nay, {rule}.",
+    "opt_rms": "RMSprop, như torch.optim.RMSprop: trung bình trượt của bình phương gradient "
+               "{s} và bước cập nhật {u}, với {settings} (ε nằm ngoài căn):",
+    "opt_nadam": "NAdam, như torch.optim.NAdam: các moment m và v của Adam với lịch momentum "
+                 "{mu}, và bước cập nhật {u} trong đó {d}; {settings}:",
+    "opt_other": "Phép biến đổi {name} viết lại bước cập nhật:",
+    "opt_update": "Bước đi: {rule} với {alpha}:",
 }
