@@ -82,9 +82,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _error(str(exc))
     except SystemExit as exc:  # --help / --version print and exit 0
         return exc.code if isinstance(exc.code, int) else EXIT_OK
-    if args.command is None:
-        names = ", ".join(c.name for c in COMMANDS)
-        return _error(f"choose a command: {names} (see '{PROG} --help')")
+    if args.command is None:  # `backprop` / `python -m backprop` alone: the help, as --help
+        parser.print_help()
+        return EXIT_OK
     try:
         return args.run(args)
     except BrokenPipeError:

@@ -34,6 +34,9 @@ Instead of lists of layer classes kept elsewhere, each layer class answers for i
     The input width it requires (``None``: any) and the width it produces.
 ``label()``
     A short name for messages and reports (``"Dense(784->256)"``).
+``state_shapes(config)``
+    The shapes of the arrays a layer of that configuration holds, without building it (model
+    files are checked against them before anything is allocated).
 
 Activations (:class:`Activation`) add what the explanation, the initialisers, the gradient
 checker and the diagnostics need: notation, gain, kinks, saturation.
@@ -117,6 +120,18 @@ class Layer:
     def get_config(self) -> dict[str, Any]:
         """JSON-able constructor arguments; ``type(self)(**config)`` rebuilds the layer."""
         return {}
+
+    @classmethod
+    def state_shapes(cls, config: dict[str, Any]
+                     ) -> tuple[dict[str, tuple[int, ...]], dict[str, tuple[int, ...]]] | None:
+        """The shapes of the parameters and buffers a layer built from ``config`` would hold,
+        ``({attr: shape}, {buffer: shape})``, computed without building it (``None``: the class
+        does not say). A model file's arrays are checked against them before any layer is
+        built, so a crafted configuration cannot make the reader allocate what the file does
+        not hold. A layer without parameters or buffers holds ``({}, {})``."""
+        if cls.parameters is Layer.parameters and cls.buffers is Layer.buffers:
+            return {}, {}
+        return None
 
     @property
     def input_width(self) -> int | None:

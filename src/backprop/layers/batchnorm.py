@@ -213,6 +213,15 @@ class BatchNorm(Layer):
                 "affine": self.affine, "track_running_stats": self.track_running_stats,
                 "dtype": self.dtype.name}
 
+    @classmethod
+    def state_shapes(cls, config: dict[str, Any]
+                     ) -> tuple[dict[str, tuple[int, ...]], dict[str, tuple[int, ...]]]:
+        n = check_int("n", config.get("n"), minimum=1)
+        params = {"gamma": (n,), "beta": (n,)} if config.get("affine", True) else {}
+        buffers = ({"running_mean": (n,), "running_var": (n,)}
+                   if config.get("track_running_stats", True) else {})
+        return params, buffers
+
     @property
     def input_width(self) -> int:
         return self.n

@@ -160,6 +160,16 @@ class Dense(Layer):
         return {"n_in": self.n_in, "n_out": self.n_out, "bias": self.bias,
                 "dtype": self.dtype.name}
 
+    @classmethod
+    def state_shapes(cls, config: dict[str, Any]
+                     ) -> tuple[dict[str, tuple[int, ...]], dict[str, tuple[int, ...]]]:
+        n_in = check_int("n_in", config.get("n_in"), minimum=1)
+        n_out = check_int("n_out", config.get("n_out"), minimum=1)
+        params = {"W": (n_out, n_in)}
+        if config.get("bias", True):
+            params["b"] = (n_out,)
+        return params, {}
+
     @property
     def input_width(self) -> int:
         return self.n_in

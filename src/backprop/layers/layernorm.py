@@ -125,6 +125,13 @@ class LayerNorm(Layer):
         return {"n": self.n, "eps": self.eps, "elementwise_affine": self.elementwise_affine,
                 "dtype": self.dtype.name}
 
+    @classmethod
+    def state_shapes(cls, config: dict[str, Any]
+                     ) -> tuple[dict[str, tuple[int, ...]], dict[str, tuple[int, ...]]]:
+        n = check_int("n", config.get("n"), minimum=1)
+        params = {"gamma": (n,), "beta": (n,)} if config.get("elementwise_affine", True) else {}
+        return params, {}
+
     @property
     def input_width(self) -> int:
         return self.n

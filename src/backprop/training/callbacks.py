@@ -337,9 +337,9 @@ class Validation(Callback):
         self.y = y
 
     def on_epoch_end(self, state: TrainState, logs: dict[str, float]) -> None:
-        from .evaluation import evaluate
+        from .evaluation import evaluate_engine
 
-        scores = evaluate(state.net, self.X, self.y, loss=state.loss)
+        scores = evaluate_engine(state.net, self.X, self.y, loss=state.loss)
         logs.update({f"val_{k}": v for k, v in scores.items()})
         state.net.train()
 
