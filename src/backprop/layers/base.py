@@ -58,6 +58,25 @@ from ..registry import Registry
 #: Every layer kind by name (activations included); model files and specs are read through it.
 LAYERS: Registry[type[Layer]] = Registry("layer")
 
+#: the dtype kinds a layer takes: float, signed/unsigned integer, boolean (converted to the
+#: layer's float dtype); complex numbers, strings and objects are refused, not cast
+REAL_KINDS = "fiub"
+
+
+def as_input(x: Any, who: str) -> np.ndarray:
+    """``x`` as an array of real numbers for ``who``'s forward pass: lists and integer arrays are
+    accepted; complex, string and object arrays are a ``TypeError`` (a cast would silently drop
+    the imaginary part or fail deep inside NumPy)."""
+    if type(x) is not np.ndarray:
+        try:
+            x = np.asarray(x)
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"{who} needs a rectangular array of numbers: {exc}") from None
+    if x.dtype.kind not in REAL_KINDS:
+        what = "complex numbers" if x.dtype.kind == "c" else f"dtype {x.dtype}"
+        raise TypeError(f"{who} takes real numbers, got {what}")
+    return x
+
 
 class Layer:
     """Base class: a layer with no parameters that passes nothing through by itself."""

@@ -111,6 +111,8 @@ class BatchNorm(Layer):
 
     name = "batchnorm"
     role = "normalization"
+    #: in training mode it normalises with the batch's own statistics: a batch needs 2+ rows
+    needs_batch_stats = True
     words = {"en": "batch normalisation", "vi": "chuẩn hoá theo batch"}
 
     def __init__(self, n: int, *, momentum: float = 0.1, eps: float = 1e-5,

@@ -44,7 +44,7 @@ from typing import Any
 
 import numpy as np
 
-from .._checks import check_int, check_range
+from .._checks import check_bool, check_int, check_range
 from ..layers.sequential import Sequential
 from ..losses import Loss, resolve_loss
 from ..optim.optimizers import OPTIMIZERS, Optimizer, make_optimizer
@@ -291,14 +291,112 @@ def _restore(state: TrainState, snapshot: list[np.ndarray]) -> None:
 
 
 # --- setting a run up --------------------------------------------------------------------------
+def _single_row_last_batch(net: Sequential, n: int, batch_size: int, shuffle: bool) -> bool:
+    """Whether to drop an epoch's last batch: it would hold one row, which a batch-normalising
+    layer in training mode cannot normalise (its variance is undefined)."""
+    needs_batch = [layer for layer in net.layers if getattr(layer, "needs_batch_stats", False)]
+    if not needs_batch or n % batch_size != 1:
+        return False
+    if n == 1:
+        raise ValueError(f"{needs_batch[0].label()} normalises with batch statistics and needs "
+                         f"at least 2 training samples, got 1")
+    which = "a different one each epoch" if shuffle else "always the last one"
+    warnings.warn(f"{n} training samples in batches of {batch_size} leave a last batch of one "
+                  f"sample, which batch normalisation cannot normalise: that sample is left out "
+                  f"of each epoch ({which})", UserWarning, stacklevel=3)
+    return True
+
+
+
 def _resolve_optimizer(optimizer: Any, net: Sequential) -> Any:
     if isinstance(optimizer, str):
         return make_optimizer(optimizer, net.parameters())
-    if not hasattr(optimizer, "step"):
+    if not callable(getattr(optimizer, "step", None)):
         known = ", ".join(OPTIMIZERS.names())
         raise TypeError(f"optimizer must be an optimiser object or a name ({known}), got "
                         f"{optimizer!r}")
+    params = getattr(optimizer, "params", None)
+    if params is not None:
+        own = {(id(p.owner), p.attr) for p in net.parameters()}
+        stray = [p for p in params if (id(p.owner), p.attr) not in own]
+        if stray:
+            raise ValueError(f"the optimizer updates {len(stray)} parameter(s) that are not "
+                             f"this network's (first: {stray[0].name!r}), so training would "
+                             f"change nothing here; build it on this network: "
+                             f"{type(optimizer).__name__}(net.parameters(), ...)")
     return optimizer
+
+
+#: schedule arguments ``fit`` can derive from its own: name -> fit's value
+def _schedule_pool(optimizer: Any, epochs: int, steps: int) -> dict[str, Any]:
+    return {"T_max": epochs, "total_steps": epochs * steps, "epochs": epochs,
+            "steps_per_epoch": steps, "max_lr": optimizer.lr, "total_iters": epochs}
+
+
+def _resolve_schedule(schedule: Any, optimizer: Any, epochs: int, steps: int) -> Any:
+    """A schedule object, or one built by name when fit's arguments give all it needs."""
+    if schedule is None:
+        return None
+    if isinstance(schedule, str):
+        import inspect
+
+        from ..optim.schedules import SCHEDULES, make_schedule
+
+        if schedule not in SCHEDULES:
+            known = ", ".join(SCHEDULES.names())
+            raise ValueError(f"unknown schedule {schedule!r}; known: {known}")
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"schedule={schedule!r} needs a backprop optimiser to act on")
+        cls = SCHEDULES[schedule]
+        wanted = inspect.signature(cls).parameters
+        pool = _schedule_pool(optimizer, epochs, steps)
+        missing = [n for n, p in wanted.items() if n != "optimizer"
+                   and p.default is inspect.Parameter.empty and n not in pool]
+        if missing:
+            raise TypeError(f"schedule={schedule!r} needs {', '.join(missing)}, which fit cannot "
+                            f"derive; build it: bp.optim.make_schedule({schedule!r}, optimizer, "
+                            f"{', '.join(f'{m}=...' for m in missing)})")
+        return make_schedule(schedule, optimizer, **{k: v for k, v in pool.items()
+                                                     if k in wanted})
+    if not callable(getattr(schedule, "step", None)):
+        raise TypeError(f"schedule must be a learning-rate schedule (bp.optim.StepLR(opt, ...)) "
+                        f"or a schedule name, got {schedule!r}")
+    target = getattr(schedule, "optimizer", None)
+    if target is not None and target is not optimizer:
+        raise ValueError("the schedule was built on another optimizer than the one fit uses; "
+                         "build it on this one")
+    return schedule
+
+
+def _check_callbacks(callbacks: Any) -> list[Callback]:
+    if isinstance(callbacks, Callback):
+        raise TypeError("callbacks must be a list of Callback objects, got one Callback; "
+                        "wrap it: callbacks=[cb]")
+    try:
+        items = list(callbacks)
+    except TypeError:
+        raise TypeError(f"callbacks must be a list of Callback objects, got "
+                        f"{callbacks!r}") from None
+    for i, cb in enumerate(items):
+        if not isinstance(cb, Callback):
+            raise TypeError(f"callbacks[{i}] must be a Callback (bp.Callback subclass or "
+                            f"bp.LambdaCallback), got {cb!r}")
+    return items
+
+
+def _check_labels(y: Any) -> None:
+    """Class labels given as text get a message that says what to do."""
+    try:
+        arr = np.asarray(y)
+    except (ValueError, TypeError):
+        return
+    if arr.dtype.kind in "USO" and arr.size:
+        first = next(iter(arr.reshape(-1).tolist()))
+        if isinstance(first, (str, bytes)):
+            raise TypeError(f"y holds text labels ({first!r}, ...); bp.fit trains on class "
+                            f"indices 0..K-1: call net.fit(...), which encodes labels into "
+                            f"net.classes_, or encode them with np.unique(y, "
+                            f"return_inverse=True)")
 
 
 def fit(net: Sequential, X: Any, y: Any, *, loss: Loss | str, optimizer: Optimizer | str,
@@ -375,8 +473,25 @@ def fit(net: Sequential, X: Any, y: Any, *, loss: Loss | str, optimizer: Optimiz
     epochs = check_int("epochs", epochs, minimum=1)
     batch_size = check_int("batch size", batch_size, minimum=1)
     check_range("validation_split", validation_split, 0.0, 1.0)
+    if seed is not None:
+        seed = check_int("seed", seed, minimum=0)
+    check_bool("shuffle", shuffle)
+    if augment is not None and not callable(augment):
+        raise TypeError(f"augment must be a callable augment(X_batch, rng), got {augment!r}")
+    callbacks = _check_callbacks(callbacks)
+    if validation_data is not None and not (isinstance(validation_data, (tuple, list))
+                                            and len(validation_data) == 2):
+        raise TypeError("validation_data must be a pair (X_val, y_val)")
+    if checkpoint is not None:
+        from ..io import check_output_path
+
+        check_output_path(checkpoint)  # before any step: a missing folder, a link, a device
+    if resume is not None and not Path(resume).is_file():
+        raise FileNotFoundError(2, f"no such checkpoint to resume: {str(resume)!r}")
     dtype = net_dtype(net)
     n_classes = net.output_width() if loss.link == "softmax" else None
+    if loss.classifier:
+        _check_labels(y)
     check_Xy(X, y, n_features=net.input_width, n_classes=n_classes)
     X = np.ascontiguousarray(np.asarray(X), dtype=dtype)
     y = loss.prepare_targets(y, dtype)
@@ -402,9 +517,11 @@ def fit(net: Sequential, X: Any, y: Any, *, loss: Loss | str, optimizer: Optimiz
         check_Xy(X_val, y_val, n_features=net.input_width, n_classes=n_classes)
         validation_data = (np.asarray(X_val, dtype=dtype), loss.prepare_targets(y_val, dtype))
 
+    drop_last = _single_row_last_batch(net, X.shape[0], batch_size, shuffle)
     iterator = BatchIterator(X, y, batch_size, shuffle=shuffle,
                              rng=np.random.default_rng(loop_seed), augment=augment,
-                             sample_weight=sample_weight)
+                             sample_weight=sample_weight, drop_last=drop_last)
+    schedule = _resolve_schedule(schedule, optimizer, epochs, len(iterator))
     if isinstance(early_stopping, int) and not isinstance(early_stopping, bool):
         early_stopping = EarlyStopping("val_loss" if validation_data is not None else "loss",
                                        patience=early_stopping)
