@@ -229,3 +229,36 @@ def test_resume_gives_the_same_model_whatever_the_verbosity(tmp_path, run_cli, f
     a, b = bp.load(whole), bp.load(half)
     for p, q in zip(a.parameters(), b.parameters(), strict=True):
         assert np.array_equal(p.data, q.data), p.name
+
+
+def test_more_unsafe_outputs_are_one_line_before_training(tmp_path, run_cli):
+    data = _good_csv(tmp_path)
+    long_name = tmp_path / ("m" * 250 + ".npz")
+    _one_line(*run_cli("train", data, "--save", long_name), "--save", "too long")
+    _one_line(*run_cli("train", data, "--save", data / "m.npz"), "Not a directory")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data.csv"]
+
+
+def test_export_bounds_its_random_inputs(tmp_path, run_cli):
+    model = tmp_path / "m.npz"
+    bp.save(model, bp.mlp([2, 2], rng=0))
+    _one_line(*run_cli("export", model, "--to", "onnx", "--output", tmp_path / "m.onnx",
+                       "--samples", "1000000000"), "--samples must be between 1 and 1,000,000")
+
+
+def test_out_of_memory_and_ctrl_c_are_one_line(run_cli, monkeypatch):
+    from backprop.cli import train
+
+    def boom(*args, **kwargs):
+        raise MemoryError("Unable to allocate 7.28 TiB")
+
+    monkeypatch.setattr(train, "mlp", boom, raising=False)
+    monkeypatch.setattr("backprop.models.mlp", boom)
+    _one_line(*run_cli("train", "xor", "--hidden", "1000000,1000000"), "not enough memory")
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("backprop.data.load_dataset", interrupt)
+    code, out, err = run_cli("train", "xor")
+    assert code == 130 and err == "backprop: interrupted\n"

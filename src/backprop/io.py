@@ -80,14 +80,24 @@ class OutputPathError(ValueError):
 _TMP_SUFFIX = ".tmp"
 
 
-def check_output_path(path: str | os.PathLike) -> Path:
+def _name_max(folder: Path) -> int:
+    try:
+        return int(os.pathconf(folder, "PC_NAME_MAX"))
+    except (OSError, ValueError, AttributeError):
+        return 255
+
+
+def check_output_path(path: str | os.PathLike, *, probe: bool = False) -> Path:
     """Check that ``path`` can be written as a regular file, before any work is done.
+
+    With ``probe``, a temporary file is also created (and removed) beside it, which finds what
+    permissions alone do not tell (a read-only file system, a full quota, root on ``/proc``).
 
     Raises
     ------
     OutputPathError
-        ``path`` is a symbolic link, a folder, a device, a pipe or a socket, or it is a file
-        that cannot be written.
+        ``path`` is a symbolic link, a folder, a device, a pipe or a socket, its name is too
+        long, or it cannot be written.
     FileNotFoundError
         Its folder does not exist.
     """
@@ -111,11 +121,25 @@ def check_output_path(path: str | os.PathLike) -> Path:
                                   f"socket); only regular files are written")
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
+        if folder.exists():
+            raise OutputPathError(f"cannot write {shown!r}: {str(folder)!r} is not a folder")
         raise FileNotFoundError(errno.ENOENT, f"cannot write {shown!r}: the folder "
                                 f"{str(folder)!r} does not exist (No such file or directory)")
+    longest = len(os.fsencode(f".{path.name}.{os.getpid()}.12345678{_TMP_SUFFIX}"))
+    if longest > _name_max(folder):
+        raise OutputPathError(f"cannot write {shown!r}: the file name is too long (with the "
+                              f"temporary file's suffix, over {_name_max(folder)} bytes)")
     if not os.access(folder, os.W_OK | os.X_OK) or (st is not None
                                                     and not os.access(path, os.W_OK)):
         raise OutputPathError(f"cannot write {shown!r}: permission denied")
+    if probe:
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.",
+                                       suffix=_TMP_SUFFIX, dir=folder)
+        except OSError as exc:
+            raise OutputPathError(f"cannot write {shown!r}: {exc.strerror or exc}") from None
+        os.close(fd)
+        os.unlink(tmp)
     return path
 
 

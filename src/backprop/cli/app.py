@@ -97,3 +97,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         where = f" {exc.filename!r}" if getattr(exc, "filename", None) else ""
         return _error(f"{exc.strerror or exc}{where}")
+    except MemoryError as exc:  # a network or data set larger than this machine's memory
+        detail = f" ({exc})" if str(exc) else ""
+        return _error(f"not enough memory for this command{detail}; use smaller settings")
+    except KeyboardInterrupt:
+        sys.stderr.write(f"{PROG}: interrupted\n")
+        return 130

@@ -85,7 +85,7 @@ def check_outputs(outputs: Mapping[str, Any], inputs: Mapping[str, Any] | Iterab
                 raise ValueError(f"{opt} {str(path)!r} would overwrite {what}, an input of this "
                                  f"command; choose another path")
         try:
-            check_output_path(path)
+            check_output_path(path, probe=True)
         except ValueError as exc:
             raise ValueError(f"{opt}: {exc}") from None
         except OSError as exc:

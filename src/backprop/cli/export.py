@@ -16,6 +16,9 @@ from pathlib import Path
 
 from .common import EXIT_FAILED, EXIT_OK, _same_file, check_outputs, emit
 
+#: the most random inputs --verify draws (a million rows of the model's width)
+MAX_SAMPLES = 1_000_000
+
 HELP = "export a saved model to ONNX or PyTorch, and check the export's outputs (--verify)"
 
 
@@ -47,8 +50,8 @@ def run(args: argparse.Namespace) -> int:
             raise ValueError(f"the output {str(out)!r} is the model file itself; choose another "
                              f"--output")
     check_outputs(outputs, inputs=[model])
-    if args.samples < 1:
-        raise ValueError(f"--samples must be at least 1, got {args.samples}")
+    if not 1 <= args.samples <= MAX_SAMPLES:
+        raise ValueError(f"--samples must be between 1 and {MAX_SAMPLES:,}, got {args.samples}")
     if not model.is_file():
         raise ValueError(f"no such model file: {str(model)!r}")
     net = load(model)  # a file that is not a model: ModelFileError (ValueError), exit 2

@@ -402,14 +402,20 @@ def run(args: argparse.Namespace) -> int:
         extra, _ = _finite(extra)
         save(args.save, net, extra=extra)
         saved = True
-    if args.plot:
+    plotted = False
+    if args.plot and history.epochs:
         from ..plots import plot_history
 
         plot_history(history, args.plot, title=f"backprop train {args.dataset}")
+        plotted = True
+    elif args.plot:
+        result.setdefault("notes", []).append(
+            f"no epoch was completed, so there are no curves: nothing was written to "
+            f"{args.plot}")
     if args.save and not usable:
         note = (f"no parameters that predict finite values were left after the divergence: "
                 f"nothing was saved to {args.save}")
-        result["notes"] = [note]
+        result.setdefault("notes", []).insert(0, note)
     if args.json:
         print(json_text(_jsonable({**result, "model_saved": str(args.save) if saved else None}),
                         indent=None))
@@ -424,10 +430,10 @@ def run(args: argparse.Namespace) -> int:
             print(f"note: {history.stop_reason}")
         if saved:
             print(f"model saved to {args.save}")
-        elif args.save:
-            print(f"note: {result['notes'][0]}")
-        if args.plot:
+        if plotted:
             print(f"curves written to {args.plot}")
+        for note in result.get("notes", []):
+            print(f"note: {note}")
     return EXIT_OK if usable else EXIT_FAILED
 
 
