@@ -228,3 +228,88 @@ def test_the_cli_trains_batch_norm_with_a_last_batch_of_one_row(run_cli):
                              "--quiet")
     assert code == 0, err
     assert "backprop: warning:" in err and "left out" in err and "eval()" not in err
+
+
+# --- a table of bad calls, one row per entry point and mistake -----------------------------------
+def _fitted():
+    X, y = _data(60)
+    net = bp.mlp([2, 5, 3], rng=0)
+    net.fit(X, y, loss="softmax_cross_entropy", optimizer="adam", epochs=1, verbose=False)
+    return net, X, y
+
+
+def _fit(**kw):
+    net, X, y = _fitted()
+    args = {"loss": "softmax_cross_entropy", "optimizer": "sgd", "epochs": 1, "verbose": False}
+    args.update(kw)
+    X_ = args.pop("X", X)
+    y_ = args.pop("y", y)
+    return net.fit(X_, y_, **args)
+
+
+BAD_CALLS = {
+    "mlp: sizes as text": lambda: bp.mlp("2,3"),
+    "mlp: a negative width": lambda: bp.mlp([2, -1]),
+    "mlp: an unknown activation": lambda: bp.mlp([2, 3], activation="elu"),
+    "mlp: an integer dtype": lambda: bp.mlp([2, 3], dtype="int32"),
+    "Sequential: not layers": lambda: bp.Sequential(1, 2),
+    "BatchNorm: a ragged list": lambda: bp.BatchNorm(2).forward([[1, 2], [3]]),
+    "fit: X is None": lambda: _fit(X=None),
+    "fit: y is None": lambda: _fit(y=None),
+    "fit: an unknown loss": lambda: _fit(loss="mse2"),
+    "fit: an unknown optimiser": lambda: _fit(optimizer="adamx"),
+    "fit: one-hot y of the wrong width": lambda: _fit(y=np.zeros((60, 5))),
+    "fit: negative labels": lambda: _fit(y=-1 - np.arange(60) % 3),
+    "fit: a label of 1e9": lambda: _fit(y=np.full(60, 10**9)),
+    "fit: validation data of another length": lambda: _fit(validation_data=(np.zeros((4, 2)),
+                                                                           [0, 1])),
+    "fit: NaN in validation data": lambda: _fit(validation_data=(np.full((4, 2), np.nan),
+                                                                 [0, 1, 2, 0])),
+    "fit: text sample weights": lambda: _fit(sample_weight=["a"] * 60),
+    "fit: NaN sample weights": lambda: _fit(sample_weight=[np.nan] * 60),
+    "fit: checkpoint_every 0": lambda: _fit(checkpoint_every=0),
+    "fit: diagnostics='yes'": lambda: _fit(diagnostics="yes"),
+    "fit: a schedule built from callables": lambda: _fit(schedule="lambda"),
+    "fit: early stopping on an unknown metric": lambda: _fit(
+        early_stopping=bp.EarlyStopping("val_acc2")),
+    "fit: infinite inputs": lambda: _fit(X=np.full((60, 2), np.inf)),
+    "predict: a regression net asked for probabilities": lambda: bp.mlp([2, 3]).predict_proba(
+        np.zeros((2, 2))),
+    "evaluate: a net that was never fitted": lambda: bp.mlp([2, 3]).evaluate(np.zeros((2, 2)),
+                                                                             [0, 1]),
+    "evaluate: y of another length": lambda: _fitted()[0].evaluate(np.zeros((3, 2)), [0]),
+    "evaluate: text labels for a net without classes": lambda: _fitted()[0].evaluate(
+        np.zeros((2, 2)), ["a", "b"]),
+    "save: metadata that is not JSON": lambda: bp.save("/tmp/never.npz", _fitted()[0],
+                                                       extra={"a": object()}),
+    "save: NaN in the metadata": lambda: bp.save("/tmp/never.npz", _fitted()[0],
+                                                 extra={"a": float("nan")}),
+    "save: an object array": lambda: bp.save("/tmp/never.npz", _fitted()[0],
+                                             arrays={"a": np.array([object()])}),
+    "save: not a network": lambda: bp.save("/tmp/never.npz", "net"),
+    "load: a folder": lambda: bp.load("/tmp"),
+    "load: None": lambda: bp.load(None),
+    "Standardizer: text": lambda: bp.Standardizer().fit([["a"]]),
+    "Standardizer: 1-D": lambda: bp.Standardizer().fit([1, 2, 3]),
+    "one_hot: a fractional label": lambda: bp.one_hot([0, 1.5]),
+    "classes_: a string": lambda: setattr(_fitted()[0], "classes_", "abc"),
+    "classes_: NaN": lambda: setattr(_fitted()[0], "classes_", [np.nan, 1, 2]),
+    "feature_names_: numbers": lambda: setattr(_fitted()[0], "feature_names_", [1, 2]),
+    "Adam: negative rate": lambda: bp.Adam(_fitted()[0].parameters(), lr=-1),
+    "Adam: not parameters": lambda: bp.Adam([1, 2]),
+    "gradcheck: a loss name": lambda: bp.gradcheck(bp.mlp([2, 2], rng=0), "nope",
+                                                   np.zeros((2, 2)), [0, 1]),
+    "load_dataset: an unknown name": lambda: bp.load_dataset("spiralz"),
+    "load_csv: a two-character delimiter": lambda: bp.data.load_csv(__file__, delimiter=";;"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_CALLS))
+def test_a_bad_call_is_a_named_value_or_type_error(name):
+    if name.startswith("save:"):
+        import os
+
+        assert not os.path.exists("/tmp/never.npz")
+    with pytest.raises((ValueError, TypeError, FileNotFoundError)) as info:
+        BAD_CALLS[name]()
+    assert str(info.value).strip()

@@ -295,7 +295,7 @@ def run(args: argparse.Namespace) -> int:
     from .. import data, optim
     from ..losses import SoftmaxCrossEntropy, SquaredError
     from ..models import mlp, save
-    from ..training.callbacks import ProgressLogger
+    from ..training.callbacks import LambdaCallback, ProgressLogger
     from .common import EXIT_FAILED, json_text
 
     _check_paths(args)
@@ -367,9 +367,14 @@ def run(args: argparse.Namespace) -> int:
             augment = shift
 
     log = sys.stderr
+    progress: list[Any] = []
     if not args.quiet:
-        print(f"{loaded.description}; network {net_summary(net)}; {kind} lr {s['lr']:g}, "
-              f"{epochs} epochs, batch {batch_size}, {s['dtype']}", file=log)
+        # said when training begins: after fit has checked every argument, so that a bad one
+        # is the only line on stderr
+        summary = (f"{loaded.description}; network {net_summary(net)}; {kind} lr "
+                   f"{s['lr']:g}, {epochs} epochs, batch {batch_size}, {s['dtype']}")
+        progress = [LambdaCallback(on_train_begin=lambda state: print(summary, file=log)),
+                    ProgressLogger(stream=log)]
     t0 = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -377,7 +382,7 @@ def run(args: argparse.Namespace) -> int:
                           batch_size=batch_size, validation_split=float(args.val_split),
                           seed=args.seed, augment=augment, schedule=schedule,
                           early_stopping=s["early_stopping"], verbose=False,
-                          callbacks=[] if args.quiet else [ProgressLogger(stream=log)],
+                          callbacks=progress,
                           checkpoint=args.checkpoint, resume=args.resume,
                           diagnostics=bool(args.diagnostics))
         seconds = time.perf_counter() - t0

@@ -14,7 +14,7 @@ import numpy as np
 
 from .._checks import check_bool, check_dtype, check_int, check_positive, check_range
 from ..parameters import Parameter
-from .base import Layer, register_layer
+from .base import Layer, as_input, register_layer
 
 
 @register_layer
@@ -140,6 +140,8 @@ class BatchNorm(Layer):
         self._trained_forward = True
 
     def forward(self, x: np.ndarray) -> np.ndarray:
+        if type(x) is not np.ndarray:
+            x = as_input(x, "BatchNorm.forward")
         if x.ndim != 2 or x.shape[1] != self.n:
             raise ValueError(f"BatchNorm({self.n}) expects input of shape (m, {self.n}), "
                              f"got {x.shape}")

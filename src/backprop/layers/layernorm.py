@@ -8,7 +8,7 @@ import numpy as np
 
 from .._checks import check_dtype, check_int, check_positive
 from ..parameters import Parameter
-from .base import Layer, register_layer
+from .base import Layer, as_input, register_layer
 
 
 @register_layer
@@ -81,6 +81,8 @@ class LayerNorm(Layer):
         self._inv_std: np.ndarray | None = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
+        if type(x) is not np.ndarray:
+            x = as_input(x, "LayerNorm.forward")
         if x.ndim != 2 or x.shape[1] != self.n:
             raise ValueError(f"LayerNorm({self.n}) expects input of shape (m, {self.n}), "
                              f"got {x.shape}")
