@@ -313,3 +313,12 @@ def test_a_bad_call_is_a_named_value_or_type_error(name):
     with pytest.raises((ValueError, TypeError, FileNotFoundError)) as info:
         BAD_CALLS[name]()
     assert str(info.value).strip()
+
+
+def test_relu_of_minus_infinity_is_zero_inside_a_network_when_predicting():
+    net = bp.Sequential(bp.Dense.from_arrays([[1.0], [-1.0]], [0.0, 0.0]), bp.ReLU(),
+                        bp.Dense.from_arrays([[1.0, 1.0]], [0.0]))
+    net.eval()
+    with np.errstate(invalid="ignore", over="ignore"):
+        out = net.forward(np.array([[np.inf]]))
+    assert out[0, 0] == np.inf  # relu(inf) + relu(-inf) = inf + 0, not NaN
