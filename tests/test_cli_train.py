@@ -32,12 +32,13 @@ def test_json_result_save_and_reload(tmp_path, run_cli):
     assert extra["loss"] == "softmax_cross_entropy"
     assert extra["settings"]["optimizer"] == "nesterov"
     assert len(extra["history"]["history"]["loss"]) == 20
-    # the saved standardiser reproduces the CLI's own test accuracy
+    # the model carries its standardisation: raw inputs reproduce the CLI's own test accuracy
     X, y = bp.datasets.moons(600, rng=3)
     _, _, X_te, y_te = bp.train_val_split(X, y, 0.2, rng=4, stratify=True)
-    st = bp.Standardizer.from_state_dict({k.split("/")[1]: v for k, v in arrays.items()})
-    acc = (net.predict(st.transform(X_te).astype(np.float32)) == y_te).mean()
+    assert net.input_transform is not None and arrays == {}
+    acc = (net.predict(X_te) == y_te).mean()
     assert acc == pytest.approx(result["test_accuracy"])
+    assert net.evaluate(X_te, y_te)["accuracy"] == pytest.approx(result["test_accuracy"])
 
 
 def test_plot_and_checkpoint_resume(tmp_path, run_cli, assert_png):

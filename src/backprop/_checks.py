@@ -106,6 +106,9 @@ def as_float_array(name: str, value: object, dtype: np.dtype | None = None) -> n
     if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number)
                                    or arr.dtype == np.bool_):
         raise TypeError(f"{name} must hold numbers, got dtype {arr.dtype}")
+    if arr.dtype.kind == "c":  # a cast to float would silently drop the imaginary part
+        raise TypeError(f"{name} holds complex numbers ({arr.dtype}); only real numbers are "
+                        f"accepted")
     if dtype is None:
         dtype = arr.dtype if arr.dtype in (np.float32, np.float64) else np.dtype(np.float64)
     return arr.astype(dtype, copy=False)

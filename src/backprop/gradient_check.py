@@ -210,6 +210,9 @@ def gradcheck(net: Layer, loss: Loss, X: Any, y: Any, *, eps: float = 1e-3,
     if method not in ("five-point", "central"):
         raise ValueError(f"method must be 'five-point' or 'central', got {method!r}")
     five_point = method == "five-point"
+    from .losses import resolve_loss
+
+    loss = resolve_loss(loss)  # a Loss or a registered name
     net64 = _to_float64(net)
     net64.train(train_mode)
     X64 = np.array(X, dtype=np.float64)

@@ -29,8 +29,10 @@ def plot_history(history: Any, path: str | Path, *, title: str | None = None) ->
     """
     from .io import atomic_write_bytes
 
-    plt = _pyplot()
     h = getattr(history, "history", history)
+    if not isinstance(h, dict) or not h.get("loss"):
+        raise ValueError("the history holds no completed epoch: there is no curve to draw")
+    plt = _pyplot()
     epochs = getattr(history, "epochs", None) or list(range(1, len(h["loss"]) + 1))
     has_acc = "accuracy" in h
     fig, axes = plt.subplots(1, 2 if has_acc else 1, figsize=(10 if has_acc else 5.5, 4))
@@ -55,8 +57,10 @@ def plot_history(history: Any, path: str | Path, *, title: str | None = None) ->
         fig.suptitle(title)
     fig.tight_layout()
     path = Path(path)
-    atomic_write_bytes(path, lambda fh: fig.savefig(fh, format="png", dpi=110))
-    plt.close(fig)
+    try:
+        atomic_write_bytes(path, lambda fh: fig.savefig(fh, format="png", dpi=110))
+    finally:
+        plt.close(fig)
     return path
 
 

@@ -83,9 +83,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _error(str(exc))
     except SystemExit as exc:  # --help / --version print and exit 0
         return exc.code if isinstance(exc.code, int) else EXIT_OK
-    if args.command is None:
-        names = ", ".join(c.name for c in COMMANDS)
-        return _error(f"choose a command: {names} (see '{PROG} --help')")
+    if args.command is None:  # `backprop` / `python -m backprop` alone: the help, as --help
+        parser.print_help()
+        return EXIT_OK
     try:
         return args.run(args)
     except BrokenPipeError:
@@ -98,3 +98,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         where = f" {exc.filename!r}" if getattr(exc, "filename", None) else ""
         return _error(f"{exc.strerror or exc}{where}")
+    except MemoryError as exc:  # a network or data set larger than this machine's memory
+        detail = f" ({exc})" if str(exc) else ""
+        return _error(f"not enough memory for this command{detail}; use smaller settings")
+    except KeyboardInterrupt:
+        sys.stderr.write(f"{PROG}: interrupted\n")
+        return 130

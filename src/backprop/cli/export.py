@@ -1,7 +1,8 @@
 """``backprop export``: a saved model as ONNX or as a PyTorch state dict, optionally verified.
 
 Every input is checked before any work (one line on stderr, exit 2): the output must differ from
-the model file and its folder must exist and be writable, the model must be a backprop model
+the model file, be a regular file or a new one (not a symbolic link, a device or a folder) and
+its folder must exist and be writable, the model must be a backprop model
 file, every layer must have a translation, and the optional packages must be installed.
 ``--verify`` runs the exported file (ONNX Runtime, or torch after loading it back) and the
 library on the same random inputs and prints the measured differences; exit 1 when they exceed
@@ -11,10 +12,12 @@ the tolerance (:mod:`backprop.interop.verify`), 0 otherwise.
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
-from .common import EXIT_FAILED, EXIT_OK, emit
+from .common import EXIT_FAILED, EXIT_OK, _same_file, check_outputs, emit
+
+#: the most random inputs --verify draws (a million rows of the model's width)
+MAX_SAMPLES = 1_000_000
 
 HELP = "export a saved model to ONNX or PyTorch, and check the export's outputs (--verify)"
 
@@ -34,39 +37,21 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of the random inputs (default: 0)")
 
 
-def _same_file(a: Path, b: Path) -> bool:
-    if a.resolve() == b.resolve():
-        return True
-    try:
-        return a.exists() and b.exists() and os.path.samefile(a, b)
-    except OSError:
-        return False
-
-
-def _check_output(model: Path, output: Path) -> None:
-    if _same_file(model, output):
-        raise ValueError(f"the output {str(output)!r} is the model file itself; choose another "
-                         f"--output")
-    folder = output.parent if str(output.parent) else Path(".")
-    if output.is_dir():
-        raise ValueError(f"the output {str(output)!r} is a folder; give a file name")
-    if not folder.is_dir():
-        raise ValueError(f"cannot write {str(output)!r}: the folder {str(folder)!r} does not "
-                         f"exist")
-    if not os.access(folder, os.W_OK) or (output.exists() and not os.access(output, os.W_OK)):
-        raise ValueError(f"cannot write {str(output)!r}: permission denied")
-
-
 def run(args: argparse.Namespace) -> int:
     from ..interop import _optional, onnx_export, pytorch, torch_files, verify
     from ..models import load
 
     model, output = Path(args.model), Path(args.output)
-    outputs = [output] + ([torch_files.architecture_path(output)] if args.to == "torch" else [])
-    for out in outputs:
-        _check_output(model, out)
-    if args.samples < 1:
-        raise ValueError(f"--samples must be at least 1, got {args.samples}")
+    outputs = {"--output": output}
+    if args.to == "torch":
+        outputs["--output's architecture file"] = torch_files.architecture_path(output)
+    for out in outputs.values():
+        if _same_file(model, out):
+            raise ValueError(f"the output {str(out)!r} is the model file itself; choose another "
+                             f"--output")
+    check_outputs(outputs, inputs=[model])
+    if not 1 <= args.samples <= MAX_SAMPLES:
+        raise ValueError(f"--samples must be between 1 and {MAX_SAMPLES:,}, got {args.samples}")
     if not model.is_file():
         raise ValueError(f"no such model file: {str(model)!r}")
     net = load(model)  # a file that is not a model: ModelFileError (ValueError), exit 2

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from .common import EXIT_OK, emit
+from .common import EXIT_OK, check_outputs, emit
 
 HELP = "write a self-contained HTML report of a model saved by 'train --save'"
 
@@ -22,8 +22,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from ..explain.run_report import write_run_report
 
-    target = write_run_report(args.model, args.output, lang=args.lang)
+    if not Path(args.model).is_file():
+        raise FileNotFoundError(2, f"no such file: {args.model!r}")
+    target = args.output if args.output is not None else Path(args.model).with_suffix(".html")
+    check_outputs({"--output": target}, inputs={"the model file": args.model})
+    target = write_run_report(args.model, target, lang=args.lang)
     emit(f"report written to {target}", None)
     return EXIT_OK

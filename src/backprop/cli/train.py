@@ -17,14 +17,16 @@ from __future__ import annotations
 
 import argparse
 import inspect
-import json
 import sys
 import time
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from .common import EXIT_OK
 
 #: The documented MNIST recipe (``backprop train mnist --recipe mnist-strong``).
 RECIPES: dict[str, dict[str, Any]] = {
@@ -192,8 +194,48 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
     return settings
 
 
-def _load(args: argparse.Namespace, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray,
-                                                         np.ndarray, str]:
+#: the most distinct labels ``backprop train`` treats as classes (more looks like a number to
+#: predict, and would make the softmax that wide)
+MAX_CLASSES = 1000
+
+
+@dataclass
+class _Data:
+    X_tr: np.ndarray
+    y_tr: np.ndarray
+    X_te: np.ndarray
+    y_te: np.ndarray
+    description: str
+    #: the label of each class (class k is ``classes[k]``), None for real-valued targets
+    classes: np.ndarray | None = None
+    feature_names: list[str] | None = None
+
+
+def _encode_classes(y: Any, classes: list[str] | None, source: str
+                    ) -> tuple[np.ndarray, np.ndarray | None]:
+    """Targets as class codes ``0..K-1`` with the label of each (integer or string labels), or
+    real-valued targets unchanged (``None``)."""
+    y = np.asarray(y)
+    if classes is not None:  # string labels, already coded in sorted order
+        labels = np.asarray(classes)
+        codes = y.astype(np.int64)
+    elif y.ndim == 1 and (np.issubdtype(y.dtype, np.integer) or y.dtype.kind in "bUS"):
+        labels, codes = np.unique(y, return_inverse=True)
+        codes = codes.reshape(-1).astype(np.int64)
+    else:
+        return y, None
+    if len(labels) < 2:
+        only = labels[0].item() if len(labels) else None
+        raise ValueError(f"{source}: every sample has the label {only!r}: a classifier needs at "
+                         f"least two classes")
+    if len(labels) > MAX_CLASSES:
+        raise ValueError(f"{source}: the labels take {len(labels):,} distinct values, more than "
+                         f"{MAX_CLASSES} classes; is this a number to predict rather than a "
+                         f"class? (real-valued labels train a regression)")
+    return codes, labels
+
+
+def _load(args: argparse.Namespace, seed: int) -> _Data:
     from .. import data
     from ..data.toy import DATASETS
 
@@ -203,42 +245,67 @@ def _load(args: argparse.Namespace, seed: int) -> tuple[np.ndarray, np.ndarray, 
         n_train = args.train_size if args.train_size is not None else 8000
         if not 0 < n_train < len(X):
             raise ValueError(f"--train-size must be between 1 and {len(X) - 1}, got {n_train}")
-        return X[:n_train], y[:n_train], X[n_train:], y[n_train:], (
-            f"MNIST: first {n_train} images for training, last {len(X) - n_train} for testing")
+        codes, labels = _encode_classes(y, None, name)
+        return _Data(X[:n_train], codes[:n_train], X[n_train:], codes[n_train:],
+                     f"MNIST: first {n_train} images for training, last {len(X) - n_train} "
+                     f"for testing", labels)
     kwargs: dict[str, Any] = {}
+    classes = feature_names = None
     if name.lower() in DATASETS.names():
         kwargs = {"rng": seed}
         if name.lower() == "spirals":
             kwargs.update({"n": 600, "n_classes": 3, "noise": 0.03})
         else:
             kwargs["n"] = 600
+        X, y = data.load_dataset(name, **kwargs)[:2]
     elif name.lower().endswith(".csv"):
         col = args.label_column
-        kwargs = {"label_column": int(col) if col.lstrip("-").isdigit() else col}
-    loaded = data.load_dataset(name, **kwargs)
-    X, y = loaded[0], loaded[1]
+        X, y, classes, feature_names = data.load_csv(
+            name, label_column=int(col) if col.lstrip("-").isdigit() else col,
+            return_classes=True, return_names=True)
+    else:
+        X, y = data.load_dataset(name)[:2]
+    if y is None:
+        raise ValueError(f"{name}: no labels")
+    X = np.asarray(X)
     frac = 0.2 if args.test_split is None else args.test_split
     if not 0 < frac < 1:
         raise ValueError(f"--test-split must be in (0, 1), got {frac}")
-    classification = np.issubdtype(np.asarray(y).dtype, np.integer)
+    y, labels = _encode_classes(y, classes, name)
     X_tr, y_tr, X_te, y_te = data.train_val_split(X, y, frac, rng=seed + 1,
-                                                   stratify=bool(classification))
-    return X_tr, y_tr, X_te, y_te, f"{name}: {len(X_tr)} training / {len(X_te)} test samples"
+                                                   stratify=labels is not None)
+    if len(X_tr) < 1 or len(X_te) < 1:
+        raise ValueError(f"{name}: {len(X)} samples are too few to hold out a test set")
+    return _Data(X_tr, y_tr, X_te, y_te,
+                 f"{name}: {len(X_tr)} training / {len(X_te)} test samples", labels,
+                 feature_names)
+
+
+def _check_paths(args: argparse.Namespace) -> None:
+    """Every output path, checked before any data is read or any step is taken."""
+    from .common import check_outputs
+
+    dataset = args.dataset if Path(args.dataset).is_file() else None
+    check_outputs({"--save": args.save, "--plot": args.plot, "--checkpoint": args.checkpoint},
+                  inputs={"the data file": dataset, "the --resume checkpoint": args.resume},
+                  may_overwrite={"--checkpoint": args.resume})
 
 
 def run(args: argparse.Namespace) -> int:
     from .. import data, optim
     from ..losses import SoftmaxCrossEntropy, SquaredError
     from ..models import mlp, save
-    from ..training.callbacks import ProgressLogger
+    from ..training.callbacks import LambdaCallback, ProgressLogger
+    from .common import EXIT_FAILED, json_text
 
+    _check_paths(args)
     s = _settings(args)
-    X_tr, y_tr, X_te, y_te, description = _load(args, args.seed)
-    y_arr = np.asarray(y_tr)
-    classification = np.issubdtype(y_arr.dtype, np.integer)
+    loaded = _load(args, args.seed)
+    X_tr, y_tr, X_te, y_te = loaded.X_tr, loaded.y_tr, loaded.X_te, loaded.y_te
+    classification = loaded.classes is not None
     if classification:
-        n_out = int(max(y_arr.max(), np.asarray(y_te).max())) + 1
-        weight = _balanced_weights(y_arr, n_out) if s["class_weight"] == "balanced" else None
+        n_out = len(loaded.classes)
+        weight = _balanced_weights(y_tr, n_out) if s["class_weight"] == "balanced" else None
         loss: Any = SoftmaxCrossEntropy(label_smoothing=float(s["label_smoothing"]),
                                         weight=weight)
     else:
@@ -247,21 +314,23 @@ def run(args: argparse.Namespace) -> int:
             if s[key] != unset:
                 raise ValueError(f"{option} needs class labels, but {args.dataset} has "
                                  f"real-valued targets")
-        y_tr = y_arr.reshape(len(y_arr), -1)
-        y_te = np.asarray(y_te).reshape(len(y_te), -1)
+        y_tr = np.asarray(y_tr, dtype=np.float64).reshape(len(y_tr), -1)
+        y_te = np.asarray(y_te, dtype=np.float64).reshape(len(y_te), -1)
         n_out = y_tr.shape[1]
         loss = SquaredError()
+    dtype = np.dtype(s["dtype"])
+    X_raw_te = X_te
     scaler = None
     if s["standardize"] != "none":
         scaler = data.Standardizer(per_feature=s["standardize"] == "feature").fit(X_tr)
         X_tr, X_te = scaler.transform(X_tr), scaler.transform(X_te)
-    dtype = np.dtype(s["dtype"])
-    X_tr, X_te = X_tr.astype(dtype), X_te.astype(dtype)
+    _check_range(X_tr, dtype, scaler is not None)
+    X_tr = X_tr.astype(dtype)
 
     init = None if s["init"] == "auto" else s["init"]
     net = mlp([X_tr.shape[1], *s["hidden"], n_out], activation=s["activation"], init=init,
-                 batch_norm=bool(s["batch_norm"]), dropout=float(s["dropout"]), dtype=dtype,
-                 rng=args.seed)
+              batch_norm=bool(s["batch_norm"]), dropout=float(s["dropout"]), dtype=dtype,
+              rng=args.seed)
     params = net.parameters()
     mask = None if args.decay_biases else "auto"
     common: dict[str, Any] = {"weight_decay": float(s["weight_decay"]), "decay_mask": mask,
@@ -298,9 +367,14 @@ def run(args: argparse.Namespace) -> int:
             augment = shift
 
     log = sys.stderr
+    progress: list[Any] = []
     if not args.quiet:
-        print(f"{description}; network {net_summary(net)}; {kind} lr {s['lr']:g}, "
-              f"{epochs} epochs, batch {batch_size}, {s['dtype']}", file=log)
+        # said when training begins: after fit has checked every argument, so that a bad one
+        # is the only line on stderr
+        summary = (f"{loaded.description}; network {net_summary(net)}; {kind} lr "
+                   f"{s['lr']:g}, {epochs} epochs, batch {batch_size}, {s['dtype']}")
+        progress = [LambdaCallback(on_train_begin=lambda state: print(summary, file=log)),
+                    ProgressLogger(stream=log)]
     t0 = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -308,34 +382,50 @@ def run(args: argparse.Namespace) -> int:
                           batch_size=batch_size, validation_split=float(args.val_split),
                           seed=args.seed, augment=augment, schedule=schedule,
                           early_stopping=s["early_stopping"], verbose=False,
-                          callbacks=[] if args.quiet else [ProgressLogger(stream=log)],
+                          callbacks=progress,
                           checkpoint=args.checkpoint, resume=args.resume,
                           diagnostics=bool(args.diagnostics))
-    seconds = time.perf_counter() - t0
+        seconds = time.perf_counter() - t0
+        # the model takes raw inputs and gives labels from here on, in Python as in the file
+        net.input_transform = scaler
+        net.classes_ = loaded.classes
+        net.feature_names_ = loaded.feature_names
+        y_eval = loaded.classes[y_te] if classification else y_te
+        scores = net.evaluate(X_raw_te, y_eval)
     for w in caught:  # one line each, not Python's file:line warning format
         if issubclass(w.category, (UserWarning, RuntimeWarning)):
             print(f"backprop: warning: {' '.join(str(w.message).split())}", file=log)
-    scores = net.evaluate(X_te, y_te)
+    usable = not getattr(history, "no_good_parameters", False)
     result = {"dataset": args.dataset, "test_loss": scores["loss"],
               "test_accuracy": scores.get("accuracy"), "epochs_run": len(history.epochs),
               "seconds": seconds, "stop_reason": history.stop_reason, "settings": s}
-    if args.save:
-        arrays = {}
+    saved = False
+    if args.save and usable:
         extra = {"loss": loss.name, "loss_config": _jsonable(loss.get_config()),
                  "settings": _jsonable(s), "history": history.to_dict(),
                  "result": _jsonable({k: v for k, v in result.items() if k != "settings"})}
-        if scaler is not None:
-            arrays = {f"standardizer/{k}": v for k, v in scaler.state_dict().items()
-                      if isinstance(v, np.ndarray)}
-        save(args.save, net, extra=extra, arrays=arrays)
-    if args.plot:
+        extra, _ = _finite(extra)
+        save(args.save, net, extra=extra)
+        saved = True
+    plotted = False
+    if args.plot and history.epochs:
         from ..plots import plot_history
 
         plot_history(history, args.plot, title=f"backprop train {args.dataset}")
+        plotted = True
+    elif args.plot:
+        result.setdefault("notes", []).append(
+            f"no epoch was completed, so there are no curves: nothing was written to "
+            f"{args.plot}")
+    if args.save and not usable:
+        note = (f"no parameters that predict finite values were left after the divergence: "
+                f"nothing was saved to {args.save}")
+        result.setdefault("notes", []).insert(0, note)
     if args.json:
-        print(json.dumps(_jsonable(result)))
+        print(json_text(_jsonable({**result, "model_saved": str(args.save) if saved else None}),
+                        indent=None))
     else:
-        if scores.get("accuracy") is not None:
+        if scores.get("accuracy") is not None and np.isfinite(scores["loss"]):
             verdict = f"test accuracy {100 * scores['accuracy']:.2f}%"
         else:
             verdict = "test"
@@ -343,11 +433,32 @@ def run(args: argparse.Namespace) -> int:
               f"{seconds:.1f} s")
         if history.stop_reason:
             print(f"note: {history.stop_reason}")
-        if args.save:
+        if saved:
             print(f"model saved to {args.save}")
-        if args.plot:
+        if plotted:
             print(f"curves written to {args.plot}")
-    return 0
+        for note in result.get("notes", []):
+            print(f"note: {note}")
+    return EXIT_OK if usable else EXIT_FAILED
+
+
+def _finite(obj: Any) -> tuple[Any, list[str]]:
+    from .common import finite_json
+
+    return finite_json(_jsonable(obj))
+
+
+def _check_range(X: np.ndarray, dtype: np.dtype, standardized: bool) -> None:
+    """Inputs must fit the training precision (float32 ends at 3.4e38)."""
+    if dtype != np.float32:
+        return
+    biggest = float(np.max(np.abs(X))) if X.size else 0.0
+    limit = float(np.finfo(np.float32).max)
+    if biggest > limit:
+        hint = "" if standardized else " or leave standardisation on"
+        raise ValueError(f"input values as large as {biggest:.3g}"
+                         f"{' after standardising' if standardized else ''} do not fit in "
+                         f"float32 (largest {limit:.3g}): use --dtype float64{hint}")
 
 
 def _balanced_weights(y: np.ndarray, n_classes: int) -> list[float]:

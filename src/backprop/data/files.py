@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import csv
 import gzip
+import io
 import math
 import os
 import struct
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -44,10 +46,28 @@ def _read_maybe_gzip(path: Path) -> bytes:
     raw = path.read_bytes()
     if raw[:2] != _GZIP_MAGIC:
         return raw
+    # Decompress in chunks, stopping once past what the IDX header declares: a small file whose
+    # gzip stream expands far beyond its header's sizes is refused without holding it all.
+    out = bytearray()
+    limit: int | None = None
     try:
-        return gzip.decompress(raw)
-    except (OSError, EOFError) as exc:
+        with gzip.GzipFile(fileobj=io.BytesIO(raw)) as gz:
+            while True:
+                chunk = gz.read(1 << 20)
+                if not chunk:
+                    break
+                out += chunk
+                if limit is None and len(out) >= 4 and len(out) >= 4 + 4 * out[3]:
+                    ndim = out[3]
+                    dims = struct.unpack(f">{ndim}I", bytes(out[4:4 + 4 * ndim]))
+                    itemsize = _IDX_TYPES[out[2]].itemsize if out[2] in _IDX_TYPES else 1
+                    limit = 4 + 4 * ndim + math.prod(dims) * itemsize
+                if limit is not None and len(out) > limit:
+                    raise ValueError(f"{path}: the gzip data holds more than the {limit:,} bytes "
+                                     f"its IDX header declares")
+    except (OSError, EOFError, zlib.error) as exc:
         raise ValueError(f"{path}: gzip data is corrupt or truncated ({exc})") from exc
+    return bytes(out)
 
 
 def load_idx(path: str | os.PathLike[str]) -> np.ndarray:
@@ -237,7 +257,7 @@ def _is_number(text: str) -> bool:
 
 def load_csv(path: str | os.PathLike[str], *, label_column: int | str | None = -1,
              header: bool | str = "auto", delimiter: str = ",",
-             return_classes: bool = False) -> Any:
+             return_classes: bool = False, return_names: bool = False) -> Any:
     """Read a numeric table with one label column.
 
     Parameters
@@ -253,6 +273,8 @@ def load_csv(path: str | os.PathLike[str], *, label_column: int | str | None = -
     return_classes : bool, default False
         Also return ``classes``: for string labels the list of label names, where ``y == k``
         means ``classes[k]``; ``None`` for numeric labels.
+    return_names : bool, default False
+        Also return the feature columns' names (from the header; ``None`` without one).
 
     Returns
     -------
@@ -263,16 +285,34 @@ def load_csv(path: str | os.PathLike[str], *, label_column: int | str | None = -
         names (as scikit-learn's ``LabelEncoder``), so the mapping does not depend on row order.
     classes : list of str or None
         Only with ``return_classes=True``.
+    names : list of str or None
+        Only with ``return_names=True``.
+
+    Raises
+    ------
+    ValueError
+        Naming the line and column: a field that is not a number, an empty label, a row of
+        another width, a field longer than the CSV reader's limit, text that is not UTF-8.
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"CSV file not found: {path}")
     if header not in (True, False, "auto"):
         raise ValueError(f"header must be True, False or 'auto', got {header!r}")
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        rows = [(line_no, [f.strip() for f in row])
-                for line_no, row in enumerate(csv.reader(fh, delimiter=delimiter), start=1)
-                if row and any(f.strip() for f in row)]
+    if not isinstance(delimiter, str) or len(delimiter) != 1:
+        raise ValueError(f"delimiter must be one character, got {delimiter!r}")
+    reader = None
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            reader = csv.reader(fh, delimiter=delimiter)
+            rows = [(reader.line_num, [f.strip() for f in row]) for row in reader
+                    if row and any(f.strip() for f in row)]
+    except csv.Error as exc:
+        line = reader.line_num if reader is not None else "?"
+        raise ValueError(f"{path}: line {line}: not readable as CSV ({exc})") from None
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: not a UTF-8 text file ({exc.reason} at byte "
+                         f"{exc.start})") from None
     if not rows:
         raise ValueError(f"{path}: no data (the file is empty)")
     width = len(rows[0][1])
@@ -311,6 +351,11 @@ def load_csv(path: str | os.PathLike[str], *, label_column: int | str | None = -
     classes: list[str] | None = None
     if lab is not None:
         raw = table[:, lab]
+        blank = np.flatnonzero(raw == "")
+        if blank.size:
+            line_no = body[int(blank[0])][0]
+            raise ValueError(f"{path}: line {line_no} has an empty label (column {lab}); "
+                             f"every row needs one")
         if all(_is_number(v) for v in raw):
             y = np.array([float(v) for v in raw], dtype=np.float64)
             if np.all(np.isfinite(y)) and np.all(np.mod(y, 1) == 0):
@@ -319,7 +364,12 @@ def load_csv(path: str | os.PathLike[str], *, label_column: int | str | None = -
             uniq, codes = np.unique(raw, return_inverse=True)
             classes = [str(u) for u in uniq]
             y = codes.reshape(-1).astype(np.int64)
-    return (X, y, classes) if return_classes else (X, y)
+    out: tuple[Any, ...] = (X, y)
+    if return_classes:
+        out += (classes,)
+    if return_names:
+        out += (None if names is None else [names[j] for j in feature_cols],)
+    return out
 
 
 def _parse_numbers(path: Path, cells: np.ndarray, body: list[tuple[int, list[str]]],
@@ -357,25 +407,18 @@ def load_npz(path: str | os.PathLike[str], x_key: str = "X", y_key: str | None =
         Integer labels become int64; other dtypes are returned as stored. ``None`` when
         ``y_key`` is None.
     """
+    from ..io import read_npz  # bounded: headers checked against sizes before allocating
+
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"npz file not found: {path}")
-    try:
-        archive = np.load(path, allow_pickle=False)
-    except (ValueError, OSError) as exc:
-        raise ValueError(f"{path}: cannot read as .npz ({exc})") from exc
-    if not isinstance(archive, np.lib.npyio.NpzFile):
-        raise ValueError(f"{path}: is a single .npy array, not an .npz archive")
-    with archive:
-        keys = sorted(archive.files)
-        for key in (x_key, y_key):
-            if key is not None and key not in archive.files:
-                raise ValueError(f"{path}: no array {key!r} in the archive (has {keys})")
-        try:
-            X = archive[x_key]
-            y = None if y_key is None else archive[y_key]
-        except ValueError as exc:  # object arrays need pickling, which we refuse
-            raise ValueError(f"{path}: {exc}") from exc
+    arrays = read_npz(path, what="data file (.npz)", allow_text=True)
+    keys = sorted(arrays)
+    for key in (x_key, y_key):
+        if key is not None and key not in arrays:
+            raise ValueError(f"{path}: no array {key!r} in the archive (has {keys})")
+    X = arrays[x_key]
+    y = None if y_key is None else arrays[y_key]
     X = as_float_array(f"{path}[{x_key!r}]", X)
     if y is not None and np.issubdtype(y.dtype, np.integer):
         y = y.astype(np.int64)

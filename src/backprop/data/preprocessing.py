@@ -62,22 +62,26 @@ class Standardizer:
         return self.mean_ is not None
 
     def fit(self, X: Any) -> Standardizer:
-        """Learn ``mean_`` and ``scale_`` from ``X`` of shape (n_samples, n_features)."""
+        """Learn ``mean_`` and ``scale_`` from ``X`` of shape (n_samples, n_features).
+
+        Columns of very large magnitude (beyond ~1e154, whose squares overflow float64) are
+        measured in units of their largest value, so their statistics stay exact instead of
+        overflowing; statistics that still cannot be represented are a ``ValueError`` naming
+        the column."""
         X, _ = check_Xy(X)
         if not self.per_feature:
-            mean = X.mean(dtype=np.float64)
-            std = X.std(dtype=np.float64)
+            mean, std = _moments(X.reshape(-1, 1))
             n = X.shape[1]
-            self.mean_ = np.full(n, mean)
-            self.scale_ = np.full(n, std if std > 0 else 1.0)
+            self.mean_ = np.full(n, mean[0])
+            self.scale_ = np.full(n, std[0] if std[0] > 0 else 1.0)
             return self
-        self.mean_ = X.mean(axis=0, dtype=np.float64)
-        scale = X.std(axis=0, dtype=np.float64)
+        mean, scale = _moments(X)
         # A constant column can have a tiny non-zero std from rounding in the mean; detecting it
         # exactly (max == min) avoids blowing that rounding noise up to order one.
         constant = X.max(axis=0) == X.min(axis=0)
         scale[constant] = 1.0
-        self.scale_ = scale
+        scale[scale == 0] = 1.0
+        self.mean_, self.scale_ = mean, scale
         return self
 
     def _check_input(self, X: Any) -> np.ndarray:
@@ -137,6 +141,29 @@ class Standardizer:
         if self.mean_ is None:
             return "Standardizer()"
         return f"Standardizer(n_features_in_={self.n_features_in_})"
+
+
+def _moments(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-column mean and population standard deviation in float64, exact for columns whose
+    squares would overflow (those are computed on the column divided by its largest value)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean = X.mean(axis=0, dtype=np.float64)
+        std = X.std(axis=0, dtype=np.float64)
+    bad = ~(np.isfinite(mean) & np.isfinite(std))
+    if bad.any():
+        cols = np.flatnonzero(bad)
+        big = np.abs(X[:, cols]).astype(np.float64).max(axis=0)
+        with np.errstate(over="ignore", invalid="ignore"):
+            unit = X[:, cols].astype(np.float64) / big
+            mean[cols] = unit.mean(axis=0) * big
+            std[cols] = unit.std(axis=0) * big
+        still = ~(np.isfinite(mean) & np.isfinite(std))
+        if still.any():
+            col = int(np.flatnonzero(still)[0])
+            raise ValueError(f"column {col} of X has values too large to standardise (up to "
+                             f"{float(np.abs(X[:, col]).max()):.3g}): its mean or spread "
+                             f"overflows float64")
+    return mean, std
 
 
 def one_hot(labels: Any, n_classes: int | None = None, dtype: Any = np.float64) -> np.ndarray:

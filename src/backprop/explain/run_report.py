@@ -150,6 +150,23 @@ def run_document(path: str | Path, lang: str = "en") -> Document:
         doc.table([W["run_setting"], W["run_value"]],
                   [[Code(key), _cell(value)] for key, value in settings.items()])
 
+    # --- inputs and outputs: what the loaded model applies and returns ----------------------------
+    doc.heading(2, W["run_inputs"])
+    doc.para(W["run_inputs_intro"])
+    transform = getattr(net, "input_transform", None)
+    if transform is None:
+        how = W["run_no_transform"]
+    else:
+        kind = W["run_standardized_feature" if transform.per_feature else
+                 "run_standardized_global"]
+        how = W["run_standardized_value"].format(kind=kind)
+    io_rows: list[list[Inline]] = [[W["run_standardized"], how]]
+    if getattr(net, "feature_names_", None):
+        io_rows.append([W["run_features"], _cell(list(net.feature_names_))])
+    if getattr(net, "classes_", None) is not None:
+        io_rows.append([W["run_classes"], _cell(net.classes_.tolist())])
+    doc.table([W["run_measure"], W["run_value"]], io_rows)
+
     # --- network ---------------------------------------------------------------------------------
     doc.heading(2, W["run_network"])
     diagram = net_diagram(net, loss, lang)

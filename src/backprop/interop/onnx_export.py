@@ -66,6 +66,12 @@ Composed ops, and why
   the variance in two passes) -- while the composed two-pass graph agrees to rounding. Graph
   optimisers fold batch norm's ``Sub``/``Mul``/``Add`` chain all the same.
 
+A model's **input transform** (the standardisation ``backprop train`` learns and saves with the
+model, ``net.input_transform``) becomes the graph's first two nodes, ``Div(Sub(input, mean),
+scale)`` with the statistics as initialisers of the graph's dtype -- the library's own arithmetic
+for inputs of the network's dtype -- so the exported graph, like the loaded model, takes raw
+inputs.
+
 Every registered layer kind has a translation (``EMITTERS``, one entry per kind; a test checks
 that the table covers the registry). A network holding anything else -- a user's own layer
 class -- raises ``TypeError`` naming the layer.
@@ -384,6 +390,10 @@ def onnx_model(net: Sequential) -> Any:
     dtype = network_dtype(net)
     g = _Graph(onnx, dtype)
     x = INPUT
+    transform = getattr(net, "input_transform", None)
+    if transform is not None:  # as Standardizer.transform does for inputs of this dtype
+        x = g.op("Sub", x, g.array(transform.mean_, "input_mean"), name="standardize_sub")
+        x = g.op("Div", x, g.array(transform.scale_, "input_scale"), name="standardize")
     for i, layer in enumerate(net.layers):
         x = EMITTERS[type(layer)](g, layer, x, f"l{i}_{layer.name}")
     if x == INPUT:  # no node at all (an empty network): the output is a copy of the input

@@ -131,6 +131,11 @@ def check_convertible(net: Any) -> None:
     if not isinstance(net, _Container):
         raise TypeError(f"to_torch expects a backprop Sequential network, got "
                         f"{type(net).__name__}")
+    if getattr(net, "input_transform", None) is not None:
+        raise TypeError("this model standardises its inputs (net.input_transform, saved with "
+                        "it) and torch.nn has no module that does: export it to ONNX, which "
+                        "carries the standardisation, or set net.input_transform = None and "
+                        "standardise the inputs yourself")
     for i, layer in enumerate(net.layers):
         if type(layer) not in TO_TORCH:
             known = ", ".join(sorted(c.__name__ for c in TO_TORCH))

@@ -79,7 +79,8 @@ def compare(actual: Any, expected: Any, dtype: Any) -> Comparison:
 
 
 def random_inputs(net: Any, n: int = 1000, *, seed: int = 0) -> np.ndarray:
-    """``n`` standard-normal rows of the network's input width, in its dtype."""
+    """``n`` standard-normal rows of the network's input width, in its dtype (for a model that
+    standardises its inputs, rows that are standard-normal after its standardisation)."""
     from .onnx_export import network_dtype
 
     width = net.input_width
@@ -87,12 +88,20 @@ def random_inputs(net: Any, n: int = 1000, *, seed: int = 0) -> np.ndarray:
         raise ValueError("the network does not fix its input width (no Dense or normalisation "
                          "layer), so there is no width to draw inputs of")
     rng = np.random.default_rng(seed)
-    return rng.standard_normal((n, width)).astype(network_dtype(net))
+    Z = rng.standard_normal((n, width))
+    transform = getattr(net, "input_transform", None)
+    if transform is not None:  # raw inputs around the training data: mean + scale * N(0, 1)
+        Z = transform.inverse_transform(Z)
+    return Z.astype(network_dtype(net))
 
 
 def library_outputs(net: Any, X: np.ndarray) -> np.ndarray:
-    """The network's evaluation-mode outputs (the network's own mode is restored)."""
+    """The network's evaluation-mode outputs (the network's own mode is restored), its input
+    transform applied first when it has one."""
     modes = [net.training] + [layer.training for layer in net.layers]
+    transform = getattr(net, "input_transform", None)
+    if transform is not None:
+        X = transform.transform(X)
     net.eval()
     try:
         return np.array(net.forward(X), copy=True)

@@ -122,8 +122,11 @@ class ReLU(Activation):
 
     Forward and backward both multiply by the stored 0/1 mask ``1[z > 0]`` (kept in the input's
     float dtype): a same-type multiply is about three times cheaper than ``np.maximum`` (which
-    must propagate NaNs) or a multiply by a boolean array. (The one difference from
-    ``max(z, 0)``: an input of exactly ``-inf`` gives NaN, which the training guard reports.)
+    must propagate NaNs) or a multiply by a boolean array. ``-inf * 0`` would be NaN, so a sum
+    of the output finds a non-finite value, and only then are the outputs of ``-inf`` inputs set
+    to 0: ``ReLU(-inf) = 0``, a NaN input stays NaN. The sum (about as costly as the multiply
+    itself) is skipped on the training hot path -- inside a network in training mode, where an
+    infinite pre-activation is a divergence that the training guard reports by layer.
     """
 
     name = "relu"
@@ -142,7 +145,11 @@ class ReLU(Activation):
             mask = np.empty_like(x)
         np.greater(x, 0, out=mask)
         self._mask = mask
-        return x * mask
+        y = x * mask
+        if (not (self.training and self.reuse_output) and y.dtype.kind == "f"
+                and not np.isfinite(np.add.reduce(y, axis=None))):
+            y[np.isneginf(x)] = 0  # -inf * 0 is NaN; max(-inf, 0) is 0
+        return y
 
     def backward(self, dy: np.ndarray, input_grad: bool = True) -> np.ndarray:
         return dy * self._mask

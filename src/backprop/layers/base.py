@@ -34,6 +34,9 @@ Instead of lists of layer classes kept elsewhere, each layer class answers for i
     The input width it requires (``None``: any) and the width it produces.
 ``label()``
     A short name for messages and reports (``"Dense(784->256)"``).
+``state_shapes(config)``
+    The shapes of the arrays a layer of that configuration holds, without building it (model
+    files are checked against them before anything is allocated).
 
 Activations (:class:`Activation`) add what the explanation, the initialisers, the gradient
 checker and the diagnostics need: notation, gain, kinks, saturation.
@@ -54,6 +57,25 @@ from ..registry import Registry
 
 #: Every layer kind by name (activations included); model files and specs are read through it.
 LAYERS: Registry[type[Layer]] = Registry("layer")
+
+#: the dtype kinds a layer takes: float, signed/unsigned integer, boolean (converted to the
+#: layer's float dtype); complex numbers, strings and objects are refused, not cast
+REAL_KINDS = "fiub"
+
+
+def as_input(x: Any, who: str) -> np.ndarray:
+    """``x`` as an array of real numbers for ``who``'s forward pass: lists and integer arrays are
+    accepted; complex, string and object arrays are a ``TypeError`` (a cast would silently drop
+    the imaginary part or fail deep inside NumPy)."""
+    if type(x) is not np.ndarray:
+        try:
+            x = np.asarray(x)
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"{who} needs a rectangular array of numbers: {exc}") from None
+    if x.dtype.kind not in REAL_KINDS:
+        what = "complex numbers" if x.dtype.kind == "c" else f"dtype {x.dtype}"
+        raise TypeError(f"{who} takes real numbers, got {what}")
+    return x
 
 
 class Layer:
@@ -124,6 +146,18 @@ class Layer:
     def get_config(self) -> dict[str, Any]:
         """JSON-able constructor arguments; ``type(self)(**config)`` rebuilds the layer."""
         return {}
+
+    @classmethod
+    def state_shapes(cls, config: dict[str, Any]
+                     ) -> tuple[dict[str, tuple[int, ...]], dict[str, tuple[int, ...]]] | None:
+        """The shapes of the parameters and buffers a layer built from ``config`` would hold,
+        ``({attr: shape}, {buffer: shape})``, computed without building it (``None``: the class
+        does not say). A model file's arrays are checked against them before any layer is
+        built, so a crafted configuration cannot make the reader allocate what the file does
+        not hold. A layer without parameters or buffers holds ``({}, {})``."""
+        if cls.parameters is Layer.parameters and cls.buffers is Layer.buffers:
+            return {}, {}
+        return None
 
     @property
     def input_width(self) -> int | None:

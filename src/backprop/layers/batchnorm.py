@@ -14,7 +14,7 @@ import numpy as np
 
 from .._checks import check_bool, check_dtype, check_int, check_positive, check_range
 from ..parameters import Parameter
-from .base import Layer, register_layer
+from .base import Layer, as_input, register_layer
 
 
 @register_layer
@@ -111,6 +111,8 @@ class BatchNorm(Layer):
 
     name = "batchnorm"
     role = "normalization"
+    #: in training mode it normalises with the batch's own statistics: a batch needs 2+ rows
+    needs_batch_stats = True
     words = {"en": "batch normalisation", "vi": "chuẩn hoá theo batch"}
 
     def __init__(self, n: int, *, momentum: float = 0.1, eps: float = 1e-5,
@@ -141,6 +143,8 @@ class BatchNorm(Layer):
         self._trained_forward = True
 
     def forward(self, x: np.ndarray) -> np.ndarray:
+        if type(x) is not np.ndarray:
+            x = as_input(x, "BatchNorm.forward")
         if x.ndim != 2 or x.shape[1] != self.n:
             raise ValueError(f"BatchNorm({self.n}) expects input of shape (m, {self.n}), "
                              f"got {x.shape}")
@@ -228,6 +232,15 @@ class BatchNorm(Layer):
         return {"n": self.n, "momentum": self.momentum, "eps": self.eps,
                 "affine": self.affine, "track_running_stats": self.track_running_stats,
                 "dtype": self.dtype.name}
+
+    @classmethod
+    def state_shapes(cls, config: dict[str, Any]
+                     ) -> tuple[dict[str, tuple[int, ...]], dict[str, tuple[int, ...]]]:
+        n = check_int("n", config.get("n"), minimum=1)
+        params = {"gamma": (n,), "beta": (n,)} if config.get("affine", True) else {}
+        buffers = ({"running_mean": (n,), "running_var": (n,)}
+                   if config.get("track_running_stats", True) else {})
+        return params, buffers
 
     @property
     def input_width(self) -> int:

@@ -9,7 +9,7 @@ import numpy as np
 from .. import init as _init
 from .._checks import as_rng, check_dtype, check_int
 from ..parameters import Parameter
-from .base import Layer, register_layer
+from .base import REAL_KINDS, Layer, as_input, register_layer
 
 
 def _rows(store: np.ndarray | None, m: int, n: int,
@@ -112,10 +112,14 @@ class Dense(Layer):
         return layer
 
     def forward(self, x: np.ndarray) -> np.ndarray:
+        if type(x) is not np.ndarray:
+            x = as_input(x, self.label())
         if x.ndim != 2 or x.shape[1] != self.n_in:
             raise ValueError(f"Dense({self.n_in}, {self.n_out}) expects input of shape "
                              f"(m, {self.n_in}), got {x.shape}")
         if x.dtype != self.dtype:
+            if x.dtype.kind not in REAL_KINDS:
+                as_input(x, self.label())  # raises: complex or non-numeric input
             x = x.astype(self.dtype)
         self._x = x
         if self.reuse_output:
@@ -135,6 +139,12 @@ class Dense(Layer):
         """
         if self._x is None:
             raise RuntimeError("Dense.backward called before forward")
+        if type(dy) is not np.ndarray or dy.shape != (self._x.shape[0], self.n_out):
+            dy = as_input(dy, f"{self.label()}.backward")
+            if dy.shape != (self._x.shape[0], self.n_out):
+                raise ValueError(f"{self.label()}.backward takes dJ/dZ of shape "
+                                 f"{(self._x.shape[0], self.n_out)} (the last forward's batch "
+                                 f"x n_out), got {dy.shape}")
         np.matmul(dy.T, self._x, out=self.dW)
         if self.bias:
             # the column sum as a matrix-vector product: BLAS does it ~3x faster than np.sum
@@ -159,6 +169,16 @@ class Dense(Layer):
     def get_config(self) -> dict[str, Any]:
         return {"n_in": self.n_in, "n_out": self.n_out, "bias": self.bias,
                 "dtype": self.dtype.name}
+
+    @classmethod
+    def state_shapes(cls, config: dict[str, Any]
+                     ) -> tuple[dict[str, tuple[int, ...]], dict[str, tuple[int, ...]]]:
+        n_in = check_int("n_in", config.get("n_in"), minimum=1)
+        n_out = check_int("n_out", config.get("n_out"), minimum=1)
+        params = {"W": (n_out, n_in)}
+        if config.get("bias", True):
+            params["b"] = (n_out,)
+        return params, {}
 
     @property
     def input_width(self) -> int:

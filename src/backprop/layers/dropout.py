@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from .._checks import as_rng, check_range
-from .base import Layer, register_layer
+from .base import Layer, as_input, register_layer
 
 
 def _jsonable(value: Any) -> Any:
@@ -111,6 +111,8 @@ class Dropout(Layer):
         self._next_mask = arr.astype(bool)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
+        if type(x) is not np.ndarray:
+            x = as_input(x, "Dropout.forward")
         self._forwarded = True
         if not np.issubdtype(x.dtype, np.floating):
             x = x.astype(np.float64)  # an integer input cannot hold the scaled values

@@ -8,7 +8,7 @@ import numpy as np
 
 from .._checks import check_dtype, check_int, check_positive
 from ..parameters import Parameter
-from .base import Layer, register_layer
+from .base import Layer, as_input, register_layer
 
 
 @register_layer
@@ -81,6 +81,8 @@ class LayerNorm(Layer):
         self._inv_std: np.ndarray | None = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
+        if type(x) is not np.ndarray:
+            x = as_input(x, "LayerNorm.forward")
         if x.ndim != 2 or x.shape[1] != self.n:
             raise ValueError(f"LayerNorm({self.n}) expects input of shape (m, {self.n}), "
                              f"got {x.shape}")
@@ -124,6 +126,13 @@ class LayerNorm(Layer):
     def get_config(self) -> dict[str, Any]:
         return {"n": self.n, "eps": self.eps, "elementwise_affine": self.elementwise_affine,
                 "dtype": self.dtype.name}
+
+    @classmethod
+    def state_shapes(cls, config: dict[str, Any]
+                     ) -> tuple[dict[str, tuple[int, ...]], dict[str, tuple[int, ...]]]:
+        n = check_int("n", config.get("n"), minimum=1)
+        params = {"gamma": (n,), "beta": (n,)} if config.get("elementwise_affine", True) else {}
+        return params, {}
 
     @property
     def input_width(self) -> int:

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from ..parameters import FlatLayout, Parameter, flatten_parameters
-from .base import Layer
+from .base import REAL_KINDS, Layer, as_input
 
 Hook = Callable[[str, int, Layer, np.ndarray, np.ndarray], None]
 
@@ -109,6 +109,8 @@ class Sequential(Layer):
 
     # --- contract -------------------------------------------------------------------------
     def forward(self, x: np.ndarray) -> np.ndarray:
+        if type(x) is not np.ndarray or x.dtype.kind not in REAL_KINDS:
+            x = as_input(x, "Sequential.forward")  # lists, and a clear error for complex input
         hooks = self._hooks
         for i, layer in enumerate(self.layers):
             y = layer.forward(x)
@@ -116,6 +118,7 @@ class Sequential(Layer):
                 for hook in hooks:
                     hook("forward", i, layer, x, y)
             x = y
+        self._out_shape = x.shape
         return x
 
     def backward(self, dy: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
@@ -126,6 +129,14 @@ class Sequential(Layer):
         require grad. Training loops pass ``False``: it saves the first layer's ``dZ W``
         product, about 40% of the backward products for a 784-wide input.
         """
+        if type(dy) is not np.ndarray or dy.dtype.kind not in REAL_KINDS:
+            dy = as_input(dy, "Sequential.backward")
+        expected = self.__dict__.get("_out_shape")
+        if expected is None:
+            raise RuntimeError("Sequential.backward called before forward")
+        if dy.shape != expected:
+            raise ValueError(f"backward takes dJ/d(output) of the last forward's output shape "
+                             f"{expected}, got shape {dy.shape}")
         hooks = self._hooks
         for i in range(len(self.layers) - 1, -1, -1):
             layer = self.layers[i]

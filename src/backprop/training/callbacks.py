@@ -49,6 +49,9 @@ class History:
         The epoch whose weights were restored by early stopping.
     diverged : bool
         True when the non-finite guard stopped training.
+    no_good_parameters : bool
+        True when, after diverging, no state of the network seen in the last epoch gave finite
+        outputs on the failing batch: the parameters it holds are not worth keeping.
     diagnostics : dict or None
         Per-layer records of a :class:`backprop.diagnostics.Diagnostics` callback (JSON-able;
         None when no diagnostics were recorded).
@@ -59,6 +62,7 @@ class History:
     stop_reason: str | None = None
     best_epoch: int | None = None
     diverged: bool = False
+    no_good_parameters: bool = False
     interrupted: bool = False
     diagnostics: dict[str, Any] | None = None
 
@@ -73,6 +77,7 @@ class History:
     def to_dict(self) -> dict[str, Any]:
         return {"history": self.history, "epochs": self.epochs, "stop_reason": self.stop_reason,
                 "best_epoch": self.best_epoch, "diverged": self.diverged,
+                "no_good_parameters": self.no_good_parameters,
                 "interrupted": self.interrupted, "diagnostics": self.diagnostics}
 
     @classmethod
@@ -80,6 +85,7 @@ class History:
         return cls(history={k: list(v) for k, v in data.get("history", {}).items()},
                    epochs=list(data.get("epochs", [])), stop_reason=data.get("stop_reason"),
                    best_epoch=data.get("best_epoch"), diverged=bool(data.get("diverged")),
+                   no_good_parameters=bool(data.get("no_good_parameters")),
                    interrupted=bool(data.get("interrupted")),
                    diagnostics=data.get("diagnostics"))
 
@@ -337,9 +343,9 @@ class Validation(Callback):
         self.y = y
 
     def on_epoch_end(self, state: TrainState, logs: dict[str, float]) -> None:
-        from .evaluation import evaluate
+        from .evaluation import evaluate_engine
 
-        scores = evaluate(state.net, self.X, self.y, loss=state.loss)
+        scores = evaluate_engine(state.net, self.X, self.y, loss=state.loss)
         logs.update({f"val_{k}": v for k, v in scores.items()})
         state.net.train()
 

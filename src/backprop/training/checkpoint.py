@@ -68,33 +68,91 @@ def save_checkpoint(path: str | Path, state: TrainState, callbacks: list[Callbac
     io.write_archive(path, meta, arrays)
 
 
+def _require(meta: dict[str, Any], key: str, kind: type | tuple[type, ...], path: Any,
+             *, optional: bool = False, within: str = "") -> Any:
+    """``meta[key]`` when it has the JSON type ``kind`` (else :class:`~backprop.io.ModelFileError`
+    naming the file and the key)."""
+    label = f"{within}.{key}" if within else key
+    if key not in meta:
+        if optional:
+            return None
+        raise io.ModelFileError(f"{path}: the checkpoint has no {label!r} entry")
+    value = meta[key]
+    if value is None and optional:
+        return None
+    if not isinstance(value, kind) or isinstance(value, bool) and kind is int:
+        names = {dict: "an object", list: "a list", int: "an integer", str: "a string"}
+        want = " or ".join(names.get(k, k.__name__) for k in
+                           (kind if isinstance(kind, tuple) else (kind,)))
+        raise io.ModelFileError(f"{path}: checkpoint entry {label!r} must be {want}, got "
+                                f"{type(value).__name__}")
+    return value
+
+
 def restore_checkpoint(path: str | Path, state: TrainState, callbacks: list[Callback]) -> None:
-    """Load a checkpoint written by :func:`save_checkpoint` into a freshly set-up run."""
+    """Load a checkpoint written by :func:`save_checkpoint` into a freshly set-up run.
+
+    Raises
+    ------
+    backprop.io.ModelFileError
+        Naming the file and the entry, for a file that is not a complete checkpoint (a missing
+        key, a list where an object belongs, a state its owner cannot read).
+    ValueError
+        The checkpoint is of another architecture, optimiser or epoch count.
+    """
     meta, arrays = io.read_archive(path)
     if meta.get("kind") != "checkpoint":
         raise io.ModelFileError(f"{path}: not a training checkpoint (kind {meta.get('kind')!r})")
     if meta.get("layers") != io.describe(state.net):
         raise ValueError(f"{path}: the checkpoint's architecture differs from this network")
+    optimizer = _require(meta, "optimizer", dict, path)
+    opt_type = _require(optimizer, "type", str, path, within="optimizer")
+    opt_state = _require(optimizer, "state", dict, path, within="optimizer")
+    schedule = _require(meta, "schedule", dict, path, optional=True)
+    iterator = _require(meta, "iterator", dict, path)
+    layer_rngs = _require(meta, "layer_rngs", dict, path, optional=True) or {}
+    saved = _require(meta, "callbacks", dict, path, optional=True) or {}
+    history = _require(meta, "history", dict, path)
+    epoch = _require(meta, "epoch", int, path)
+    if not 0 <= epoch:
+        raise io.ModelFileError(f"{path}: checkpoint epoch {epoch} is negative")
+    if opt_type != type(state.optimizer).__name__:
+        raise ValueError(f"{path}: checkpoint was made with {opt_type}, resuming with "
+                         f"{type(state.optimizer).__name__}")
     io.load_state(state.net, arrays, path)
     opt_arrays = {k[len("optim/"):]: v for k, v in arrays.items() if k.startswith("optim/")}
-    if meta["optimizer"]["type"] != type(state.optimizer).__name__:
-        raise ValueError(f"{path}: checkpoint was made with {meta['optimizer']['type']}, "
-                         f"resuming with {type(state.optimizer).__name__}")
-    state.optimizer.load_state_dict({**meta["optimizer"]["state"], "arrays": opt_arrays})
-    if state.schedule is not None and meta.get("schedule") is not None:
-        state.schedule.load_state_dict(meta["schedule"]["state"])
-    state.iterator.set_state(meta["iterator"])
-    for i, layer in _rng_layers(state):
-        if str(i) in meta.get("layer_rngs", {}):
-            layer.set_rng_state(meta["layer_rngs"][str(i)])
-    saved = meta.get("callbacks", {})
-    for key, cb in zip(callback_keys(callbacks), callbacks, strict=True):
-        if key in saved:
-            prefix = f"callback/{key}/"
-            cb.load_state_dict(saved[key], {k[len(prefix):]: v for k, v in arrays.items()
-                                            if k.startswith(prefix)})
-    state.history = History.from_dict(meta["history"])
-    state.epoch = int(meta["epoch"])
+    part = "optimizer"
+    try:
+        state.optimizer.load_state_dict({**opt_state, "arrays": opt_arrays})
+        part = "schedule"
+        if state.schedule is not None and schedule is not None:
+            state.schedule.load_state_dict(_require(schedule, "state", dict, path,
+                                                    within="schedule"))
+        part = "batch order"
+        state.iterator.set_state(iterator)
+        part = "dropout generators"
+        for i, layer in _rng_layers(state):
+            if str(i) in layer_rngs:
+                layer.set_rng_state(layer_rngs[str(i)])
+        for key, cb in zip(callback_keys(callbacks), callbacks, strict=True):
+            if key in saved:
+                part = f"callback {key}"
+                cb_meta = saved[key]
+                if not isinstance(cb_meta, dict):
+                    raise TypeError(f"its state must be an object, got "
+                                    f"{type(cb_meta).__name__}")
+                prefix = f"callback/{key}/"
+                cb.load_state_dict(cb_meta, {k[len(prefix):]: v for k, v in arrays.items()
+                                             if k.startswith(prefix)})
+        part = "history"
+        state.history = History.from_dict(history)
+    except io.ModelFileError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        detail = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)
+        raise io.ModelFileError(f"{path}: the checkpoint's {part} state cannot be restored "
+                                f"({detail})") from exc
+    state.epoch = epoch
 
 
 class Checkpoint(Callback):

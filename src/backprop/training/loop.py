@@ -17,9 +17,13 @@ Guards
 ------
 A non-finite loss or gradient stops training at once with a :class:`TrainingDivergedWarning`
 naming the epoch, the step and the layer; the optimiser step that would have used the bad values
-is not taken, so the network keeps its last good parameters. If a step itself overflows the
-parameters, they are restored from a copy taken at the start of that epoch (the last state known
-to be good), and the message says so.
+is not taken. Parameters can go bad well before the loss does (finite but ~1e17, predicting NaN
+for every input), so the run keeps parameters only after checking them: the network's state is
+copied at the start of every epoch and every :data:`SNAPSHOT_EVERY` steps (into buffers
+allocated once, two rolling copies), and when training diverges the newest state whose outputs
+and loss on the failing batch are finite in evaluation mode is restored -- the current one, then
+the snapshots, newest first. If none is, ``history.no_good_parameters`` is True and the message
+says the network holds nothing worth keeping (``backprop train`` then saves nothing).
 
 Reproducibility
 ---------------
@@ -40,7 +44,7 @@ from typing import Any
 
 import numpy as np
 
-from .._checks import check_int, check_range
+from .._checks import check_bool, check_int, check_range
 from ..layers.sequential import Sequential
 from ..losses import Loss, resolve_loss
 from ..optim.optimizers import OPTIMIZERS, Optimizer, make_optimizer
@@ -93,15 +97,85 @@ def _describe_param(net: Sequential, name: str) -> str:
     return f"layer {index} ({type(layer).__name__}) gradient of {attr}"
 
 
-def _diverged(state: TrainState, message: str) -> None:
-    state.stop = True
-    state.history.diverged = True
-    state.stop_reason = message + "; training stopped, the last good parameters are kept"
-    warnings.warn(state.stop_reason, TrainingDivergedWarning, stacklevel=4)
+#: steps between two snapshots of the network's state (besides the one at each epoch's start);
+#: a copy of the parameters every 32 steps costs well under 1% of a step's time
+SNAPSHOT_EVERY = 32
 
 
 def _all_finite(arrays: list[np.ndarray]) -> bool:
     return all(math.isfinite(float(np.sum(a))) for a in arrays)
+
+
+class _Snapshots:
+    """Copies of the network's state (parameters and buffers), in buffers allocated once: the
+    state at the start of the epoch, and two rolling copies taken every ``every`` steps."""
+
+    def __init__(self, arrays: list[np.ndarray], every: int):
+        self.arrays = arrays
+        self.every = every
+        self.slots = [[np.empty_like(a) for a in arrays] for _ in range(3)]
+        self.where: list[str | None] = [None, None, None]  # slot 0: epoch start; 1, 2: rolling
+        self.newest = 1
+        self.count = 0
+
+    def take(self, slot: int, where: str) -> None:
+        for dst, src in zip(self.slots[slot], self.arrays, strict=True):
+            np.copyto(dst, src)
+        self.where[slot] = where
+
+    def epoch_start(self, epoch: int) -> None:
+        self.take(0, f"the start of epoch {epoch}")
+        self.where[1] = self.where[2] = None  # the rolling copies are of the previous epoch
+
+    def step(self, epoch: int, step: int) -> None:
+        self.count += 1
+        if self.count % self.every == 0:
+            self.newest = 3 - self.newest
+            self.take(self.newest, f"epoch {epoch}, step {step}")
+
+    def candidates(self) -> list[tuple[str, list[np.ndarray]]]:
+        """Restorable states, newest first."""
+        order = [self.newest, 3 - self.newest, 0]
+        return [(self.where[i], self.slots[i]) for i in order if self.where[i] is not None]
+
+
+def _usable(net: Sequential, loss: Loss, xb: np.ndarray, yb: Any) -> bool:
+    """Whether the network's outputs and loss on ``(xb, yb)`` are finite in evaluation mode."""
+    if not _all_finite([p.data for p in net.parameters()] + list(net.buffers().values())):
+        return False
+    net.eval()
+    try:
+        out = net.forward(xb)
+        return bool(np.all(np.isfinite(out))) and math.isfinite(float(loss.forward(out, yb)))
+    except (ValueError, FloatingPointError):
+        return False
+    finally:
+        net.train()
+
+
+def _diverged(state: TrainState, message: str, snapshots: _Snapshots, batch: tuple[Any, ...],
+              current_ok: bool) -> None:
+    """Stop, and keep the newest state that predicts finite values on the failing batch."""
+    state.stop = True
+    state.history.diverged = True
+    xb, yb = batch[0], batch[1]
+    net, loss = state.net, state.loss
+    if current_ok and _usable(net, loss, xb, yb):
+        kept = "the parameters before this step are kept (finite on the failing batch)"
+    else:
+        kept = None
+        for where, saved in snapshots.candidates():
+            _restore(state, saved)
+            if _usable(net, loss, xb, yb):
+                kept = (f"the parameters of {where} are restored (checked: finite outputs on "
+                        f"the failing batch)")
+                break
+        if kept is None:
+            state.history.no_good_parameters = True
+            kept = ("no parameters seen in this epoch give finite outputs on the failing batch: "
+                    "the network holds nothing worth keeping")
+    state.stop_reason = f"{message}; training stopped, {kept}"
+    warnings.warn(state.stop_reason, TrainingDivergedWarning, stacklevel=4)
 
 
 class _EpochMeter:
@@ -139,6 +213,7 @@ def run_epochs(state: TrainState, callbacks: list[Callback]) -> History:
     run = contiguous_run(params)
     flat_grad = run[1] if run is not None else None
     net.train()
+    snapshots = _Snapshots(state.state_arrays(), SNAPSHOT_EVERY)
     for cb in callbacks:
         cb.on_train_begin(state)
     # Overflow inside a diverging step is reported once, by the guard, not as NumPy warnings.
@@ -150,12 +225,14 @@ def run_epochs(state: TrainState, callbacks: list[Callback]) -> History:
             state.step = 0
             for cb in callbacks:
                 cb.on_epoch_begin(state)
-            snapshot = [a.copy() for a in state.state_arrays()]
+            snapshots.epoch_start(state.epoch)
             meter = _EpochMeter(loss)
+            batch: tuple[Any, ...] = ()
             for batch in state.iterator:
                 xb, yb = batch[0], batch[1]
                 wb = batch[2] if len(batch) > 2 else None  # sample weights, when fit has them
                 state.step += 1
+                snapshots.step(state.epoch, state.step)
                 for cb in callbacks:
                     cb.on_batch_begin(state)
                 out = net.forward(xb)
@@ -164,7 +241,8 @@ def run_epochs(state: TrainState, callbacks: list[Callback]) -> History:
                 if not math.isfinite(J):
                     where = _first_nonfinite_layer_output(net, xb)
                     _diverged(state, f"the loss became {J} at epoch {state.epoch}, step "
-                                     f"{state.step} (first non-finite value: {where})")
+                                     f"{state.step} (first non-finite value: {where})",
+                              snapshots, batch, current_ok=False)
                     break
                 net.backward(loss.backward(), input_grad=False)
                 for cb in callbacks:
@@ -172,23 +250,18 @@ def run_epochs(state: TrainState, callbacks: list[Callback]) -> History:
                 bad = _nonfinite_grad(params, flat_grad)
                 if bad is not None:
                     _diverged(state, f"a non-finite gradient appeared at epoch {state.epoch}, "
-                                     f"step {state.step}: {_describe_param(net, bad)}")
+                                     f"step {state.step}: {_describe_param(net, bad)}",
+                              snapshots, batch, current_ok=True)
                     break
                 optimizer.step()
                 meter.add(J, out, yb, wb)
                 for cb in callbacks:
                     cb.on_batch_end(state, {"loss": J})
             if state.history.diverged:
-                # the bad step was not applied; if parameters themselves went bad, roll back
-                if not all(np.all(np.isfinite(a)) for a in state.state_arrays()):
-                    _restore(state, snapshot)
-                    state.stop_reason += ("; parameters restored from the start of epoch "
-                                          f"{state.epoch}")
                 break
             if not _all_finite(state.state_arrays()):
-                _restore(state, snapshot)
-                _diverged(state, f"parameters became non-finite during epoch {state.epoch}; "
-                                 f"restored the parameters from the start of that epoch")
+                _diverged(state, f"parameters became non-finite during epoch {state.epoch}",
+                          snapshots, batch, current_ok=False)
                 break
             logs = meter.logs()
             for cb in callbacks:
@@ -202,6 +275,11 @@ def run_epochs(state: TrainState, callbacks: list[Callback]) -> History:
         net.train()
     for cb in callbacks:
         cb.on_train_end(state)
+    if state.history.no_good_parameters and state.history.best_epoch is not None:
+        # early stopping put back the weights of its best epoch, which were finite
+        state.history.no_good_parameters = False
+        state.stop_reason += (f"; early stopping restored the weights of epoch "
+                              f"{state.history.best_epoch}")
     if state.stop_reason:
         state.history.stop_reason = state.stop_reason
     return state.history
@@ -213,14 +291,112 @@ def _restore(state: TrainState, snapshot: list[np.ndarray]) -> None:
 
 
 # --- setting a run up --------------------------------------------------------------------------
+def _single_row_last_batch(net: Sequential, n: int, batch_size: int, shuffle: bool) -> bool:
+    """Whether to drop an epoch's last batch: it would hold one row, which a batch-normalising
+    layer in training mode cannot normalise (its variance is undefined)."""
+    needs_batch = [layer for layer in net.layers if getattr(layer, "needs_batch_stats", False)]
+    if not needs_batch or n % batch_size != 1:
+        return False
+    if n == 1:
+        raise ValueError(f"{needs_batch[0].label()} normalises with batch statistics and needs "
+                         f"at least 2 training samples, got 1")
+    which = "a different one each epoch" if shuffle else "always the last one"
+    warnings.warn(f"{n} training samples in batches of {batch_size} leave a last batch of one "
+                  f"sample, which batch normalisation cannot normalise: that sample is left out "
+                  f"of each epoch ({which})", UserWarning, stacklevel=3)
+    return True
+
+
+
 def _resolve_optimizer(optimizer: Any, net: Sequential) -> Any:
     if isinstance(optimizer, str):
         return make_optimizer(optimizer, net.parameters())
-    if not hasattr(optimizer, "step"):
+    if not callable(getattr(optimizer, "step", None)):
         known = ", ".join(OPTIMIZERS.names())
         raise TypeError(f"optimizer must be an optimiser object or a name ({known}), got "
                         f"{optimizer!r}")
+    params = getattr(optimizer, "params", None)
+    if params is not None:
+        own = {(id(p.owner), p.attr) for p in net.parameters()}
+        stray = [p for p in params if (id(p.owner), p.attr) not in own]
+        if stray:
+            raise ValueError(f"the optimizer updates {len(stray)} parameter(s) that are not "
+                             f"this network's (first: {stray[0].name!r}), so training would "
+                             f"change nothing here; build it on this network: "
+                             f"{type(optimizer).__name__}(net.parameters(), ...)")
     return optimizer
+
+
+#: schedule arguments ``fit`` can derive from its own: name -> fit's value
+def _schedule_pool(optimizer: Any, epochs: int, steps: int) -> dict[str, Any]:
+    return {"T_max": epochs, "total_steps": epochs * steps, "epochs": epochs,
+            "steps_per_epoch": steps, "max_lr": optimizer.lr, "total_iters": epochs}
+
+
+def _resolve_schedule(schedule: Any, optimizer: Any, epochs: int, steps: int) -> Any:
+    """A schedule object, or one built by name when fit's arguments give all it needs."""
+    if schedule is None:
+        return None
+    if isinstance(schedule, str):
+        import inspect
+
+        from ..optim.schedules import SCHEDULES, make_schedule
+
+        if schedule not in SCHEDULES:
+            known = ", ".join(SCHEDULES.names())
+            raise ValueError(f"unknown schedule {schedule!r}; known: {known}")
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"schedule={schedule!r} needs a backprop optimiser to act on")
+        cls = SCHEDULES[schedule]
+        wanted = inspect.signature(cls).parameters
+        pool = _schedule_pool(optimizer, epochs, steps)
+        missing = [n for n, p in wanted.items() if n != "optimizer"
+                   and p.default is inspect.Parameter.empty and n not in pool]
+        if missing:
+            raise TypeError(f"schedule={schedule!r} needs {', '.join(missing)}, which fit cannot "
+                            f"derive; build it: bp.optim.make_schedule({schedule!r}, optimizer, "
+                            f"{', '.join(f'{m}=...' for m in missing)})")
+        return make_schedule(schedule, optimizer, **{k: v for k, v in pool.items()
+                                                     if k in wanted})
+    if not callable(getattr(schedule, "step", None)):
+        raise TypeError(f"schedule must be a learning-rate schedule (bp.optim.StepLR(opt, ...)) "
+                        f"or a schedule name, got {schedule!r}")
+    target = getattr(schedule, "optimizer", None)
+    if target is not None and target is not optimizer:
+        raise ValueError("the schedule was built on another optimizer than the one fit uses; "
+                         "build it on this one")
+    return schedule
+
+
+def _check_callbacks(callbacks: Any) -> list[Callback]:
+    if isinstance(callbacks, Callback):
+        raise TypeError("callbacks must be a list of Callback objects, got one Callback; "
+                        "wrap it: callbacks=[cb]")
+    try:
+        items = list(callbacks)
+    except TypeError:
+        raise TypeError(f"callbacks must be a list of Callback objects, got "
+                        f"{callbacks!r}") from None
+    for i, cb in enumerate(items):
+        if not isinstance(cb, Callback):
+            raise TypeError(f"callbacks[{i}] must be a Callback (bp.Callback subclass or "
+                            f"bp.LambdaCallback), got {cb!r}")
+    return items
+
+
+def _check_labels(y: Any) -> None:
+    """Class labels given as text get a message that says what to do."""
+    try:
+        arr = np.asarray(y)
+    except (ValueError, TypeError):
+        return
+    if arr.dtype.kind in "USO" and arr.size:
+        first = next(iter(arr.reshape(-1).tolist()))
+        if isinstance(first, (str, bytes)):
+            raise TypeError(f"y holds text labels ({first!r}, ...); bp.fit trains on class "
+                            f"indices 0..K-1: call net.fit(...), which encodes labels into "
+                            f"net.classes_, or encode them with np.unique(y, "
+                            f"return_inverse=True)")
 
 
 def fit(net: Sequential, X: Any, y: Any, *, loss: Loss | str, optimizer: Optimizer | str,
@@ -297,8 +473,25 @@ def fit(net: Sequential, X: Any, y: Any, *, loss: Loss | str, optimizer: Optimiz
     epochs = check_int("epochs", epochs, minimum=1)
     batch_size = check_int("batch size", batch_size, minimum=1)
     check_range("validation_split", validation_split, 0.0, 1.0)
+    if seed is not None:
+        seed = check_int("seed", seed, minimum=0)
+    check_bool("shuffle", shuffle)
+    if augment is not None and not callable(augment):
+        raise TypeError(f"augment must be a callable augment(X_batch, rng), got {augment!r}")
+    callbacks = _check_callbacks(callbacks)
+    if validation_data is not None and not (isinstance(validation_data, (tuple, list))
+                                            and len(validation_data) == 2):
+        raise TypeError("validation_data must be a pair (X_val, y_val)")
+    if checkpoint is not None:
+        from ..io import check_output_path
+
+        check_output_path(checkpoint)  # before any step: a missing folder, a link, a device
+    if resume is not None and not Path(resume).is_file():
+        raise FileNotFoundError(2, f"no such checkpoint to resume: {str(resume)!r}")
     dtype = net_dtype(net)
     n_classes = net.output_width() if loss.link == "softmax" else None
+    if loss.classifier:
+        _check_labels(y)
     check_Xy(X, y, n_features=net.input_width, n_classes=n_classes)
     X = np.ascontiguousarray(np.asarray(X), dtype=dtype)
     y = loss.prepare_targets(y, dtype)
@@ -324,9 +517,11 @@ def fit(net: Sequential, X: Any, y: Any, *, loss: Loss | str, optimizer: Optimiz
         check_Xy(X_val, y_val, n_features=net.input_width, n_classes=n_classes)
         validation_data = (np.asarray(X_val, dtype=dtype), loss.prepare_targets(y_val, dtype))
 
+    drop_last = _single_row_last_batch(net, X.shape[0], batch_size, shuffle)
     iterator = BatchIterator(X, y, batch_size, shuffle=shuffle,
                              rng=np.random.default_rng(loop_seed), augment=augment,
-                             sample_weight=sample_weight)
+                             sample_weight=sample_weight, drop_last=drop_last)
+    schedule = _resolve_schedule(schedule, optimizer, epochs, len(iterator))
     if isinstance(early_stopping, int) and not isinstance(early_stopping, bool):
         early_stopping = EarlyStopping("val_loss" if validation_data is not None else "loss",
                                        patience=early_stopping)

@@ -99,6 +99,17 @@ EN: dict[str, str] = {
                            "colour scale); a band that fades towards the input is a vanishing "
                            "gradient.",
     "run_seconds_value": "{s:.1f} s",
+    "run_inputs": "Inputs and outputs",
+    "run_inputs_intro": "What the model does to its inputs before the first layer and what "
+                        "its outputs mean; bp.load applies and returns these.",
+    "run_standardized": "Standardisation",
+    "run_standardized_value": "{kind}: x' = (x - mean) / scale, with the training set's "
+                              "statistics",
+    "run_standardized_feature": "per feature",
+    "run_standardized_global": "one mean and scale for all features",
+    "run_no_transform": "none (the inputs go to the first layer as they are)",
+    "run_features": "Input features",
+    "run_classes": "Classes (output unit order)",
     # --- labs (backprop lab) ------------------------------------------------------------------
     "lab_layer": "layer",
     "lab_config": "configuration",

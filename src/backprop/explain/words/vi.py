@@ -95,6 +95,17 @@ VI: dict[str, str] = {
                            "màu logarit); một dải nhạt dần về phía đầu vào là dấu hiệu gradient "
                            "biến mất.",
     "run_seconds_value": "{s:.1f} giây",
+    "run_inputs": "Đầu vào và đầu ra",
+    "run_inputs_intro": "Mô hình làm gì với đầu vào trước lớp đầu tiên và đầu ra của nó có "
+                        "nghĩa là gì; bp.load áp dụng và trả về những điều này.",
+    "run_standardized": "Chuẩn hoá",
+    "run_standardized_value": "{kind}: x' = (x - mean) / scale, với thống kê của tập huấn "
+                              "luyện",
+    "run_standardized_feature": "theo từng đặc trưng",
+    "run_standardized_global": "một mean và scale cho mọi đặc trưng",
+    "run_no_transform": "không có (đầu vào đi thẳng vào lớp đầu tiên)",
+    "run_features": "Các đặc trưng đầu vào",
+    "run_classes": "Các lớp (theo thứ tự nơ-ron đầu ra)",
     # --- labs (backprop lab) ------------------------------------------------------------------
     "lab_layer": "lớp",
     "lab_config": "cấu hình",
