@@ -262,3 +262,23 @@ def test_out_of_memory_and_ctrl_c_are_one_line(run_cli, monkeypatch):
     monkeypatch.setattr("backprop.data.load_dataset", interrupt)
     code, out, err = run_cli("train", "xor")
     assert code == 130 and err == "backprop: interrupted\n"
+
+
+@pytest.mark.parametrize("argv", [
+    ["example", "--spec", "{spec}", "--output", "{spec}"],
+    ["example", "--output", "{link}"],
+    ["chain", "x*y", "--at", "x=1,y=2", "--output", "{link}"],
+    ["lab", "vanishing", "--epochs", "1", "--out", "{spec}"],
+])
+def test_every_command_checks_its_outputs_before_working(run_cli, tmp_path, argv):
+    """The explanation's and the labs' commands refuse a bad output before any work: their own
+    input, a symbolic link (it would be replaced, not written through), a file as a folder."""
+    spec = tmp_path / "spec.json"
+    spec.write_text('{"x": [1.0], "y": [1.0], "layers": [{"W": [[0.5]], "b": [0.0], '
+                    '"activation": "sigmoid"}]}')
+    before = spec.read_bytes()
+    link = tmp_path / "link"
+    link.symlink_to(tmp_path / "elsewhere")
+    code, out, err = run_cli(*[a.format(spec=spec, link=link) for a in argv])
+    assert code == 2 and out == "" and err.count("\n") == 1, err
+    assert spec.read_bytes() == before and not (tmp_path / "elsewhere").exists()

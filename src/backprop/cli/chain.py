@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import math
 
-from .common import EXIT_OK, emit, json_text
+from .common import EXIT_OK, check_outputs, emit, json_text
 
 HELP = "the chain rule of any formula: its graph, every value, local derivative and gradient"
 
@@ -66,6 +66,7 @@ def parse_at(items: list[str]) -> dict[str, float]:
 def run(args: argparse.Namespace) -> int:
     from ..explain.graph import chain
 
+    check_outputs({"--output": args.output})
     c = chain(args.formula, parse_at(args.at))
     if args.format == "json":
         text = json_text(c.to_dict())

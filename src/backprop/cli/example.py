@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from .common import EXIT_OK, emit, json_text, load_spec_or_article
+from .common import EXIT_OK, check_outputs, emit, json_text, load_spec_or_article
 
 HELP = ("explain training steps (the article's steps 1-10, any optimiser, batch norm, dropout) "
         "number by number")
@@ -25,6 +25,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    check_outputs({"--output": args.output}, inputs={"the --spec file": args.spec})
     spec = load_spec_or_article(args.spec)
     tr = spec.trace()  # one Trace, or Steps when the spec asks for several steps
     if args.format == "json":

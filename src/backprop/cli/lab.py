@@ -29,6 +29,7 @@ from typing import Any
 
 from .. import labs
 from ..explain.words import LANGUAGES
+from .common import check_output_folder
 
 #: attribute of the parsed arguments that holds the lab's name (distinct from the main
 #: command's own sub-command attribute)
@@ -87,6 +88,8 @@ def run(args: argparse.Namespace) -> int:
         print("note: matplotlib is not installed, so no PNG is written "
               "(pip install 'backprop[plot]')", file=sys.stderr)
         out = None
+    if out is not None:
+        check_output_folder("--out", out)  # before the lab trains anything
     lab = labs.LABS[name]
     kwargs: dict[str, Any] = {"seed": args.seed, "out": out, "lang": args.lang}
     for option in lab.options:
