@@ -82,3 +82,29 @@ def test_the_environment_variable_fixes_the_number(tmp_path, monkeypatch):
     with threads.ThreadPolicy(threads.SMALL_FLOPS * 100, directory=tmp_path) as policy:
         assert _blas_threads() == 1 and policy.update() == 1
         assert not list(tmp_path.iterdir())  # a fixed number needs no announcement
+
+
+def _blas_inside_fit(**kwargs):
+    import numpy as np
+
+    import backprop as bp
+
+    seen = []
+    net = bp.mlp([4, 8, 3], rng=0)
+    X, y = np.random.default_rng(0).normal(size=(40, 4)), np.arange(40) % 3
+    probe = bp.LambdaCallback(on_epoch_end=lambda state, logs: seen.append(_blas_threads()))
+    net.fit(X, y, loss="softmax_cross_entropy", optimizer="adam", epochs=2, verbose=False,
+            callbacks=[probe], **kwargs)
+    return seen
+
+
+def test_fit_applies_the_policy_and_restores_the_blas(monkeypatch):
+    monkeypatch.delenv("BACKPROP_THREADS", raising=False)
+    with threadpoolctl.threadpool_limits(2, user_api="blas"):
+        assert _blas_inside_fit() == [1, 1]  # a tiny network: products too small to share
+        assert _blas_threads() == 2
+        assert _blas_inside_fit(threads=None) == [2, 2]  # left alone
+        assert _blas_inside_fit(threads=1) == [1, 1]
+        assert _blas_threads() == 2
+    with pytest.raises(ValueError, match="threads must be 'auto', None or an integer >= 1"):
+        _blas_inside_fit(threads=0)

@@ -36,6 +36,7 @@ with the same parameters as an uninterrupted one.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import warnings
 from collections.abc import Iterable
@@ -49,6 +50,7 @@ from ..layers.sequential import Sequential
 from ..losses import Loss, resolve_loss
 from ..optim.optimizers import OPTIMIZERS, Optimizer, make_optimizer
 from ..parameters import contiguous_run
+from ..threads import ThreadPolicy, flops_per_step
 from .callbacks import (
     Callback,
     EarlyStopping,
@@ -407,7 +409,7 @@ def fit(net: Sequential, X: Any, y: Any, *, loss: Loss | str, optimizer: Optimiz
         callbacks: Iterable[Callback] = (), verbose: bool = True,
         checkpoint: str | Path | None = None, checkpoint_every: int = 1,
         resume: str | Path | None = None, diagnostics: Any = False,
-        sample_weight: Any = None) -> History:
+        sample_weight: Any = None, threads: int | str | None = "auto") -> History:
     """Train ``net`` on ``(X, y)`` with mini-batch gradient descent.
 
     Parameters
@@ -459,6 +461,12 @@ def fit(net: Sequential, X: Any, y: Any, *, loss: Loss | str, optimizer: Optimiz
         Each sample's weight in the cost of its batch: the loss of a batch is
         :math:`\\sum_i s_i L_i / \\sum_i s_i` (a weight of 2 counts a sample twice). Validation
         is unweighted.
+    threads : "auto", int or None, default "auto"
+        BLAS threads during training. ``"auto"``: :class:`backprop.threads.ThreadPolicy` --
+        one thread when the step's matrix products are too small to share, otherwise the cores
+        shared among the backprop trainings running on the machine, looked at again every epoch
+        (needs threadpoolctl, the ``threads`` extra). An int fixes the number; None leaves the
+        BLAS as it is.
 
     Returns
     -------
@@ -553,9 +561,59 @@ def fit(net: Sequential, X: Any, y: Any, *, loss: Loss | str, optimizer: Optimiz
     else:
         check_int("checkpoint_every", checkpoint_every, minimum=1)
 
+    policy = _thread_policy(threads, net, batch_size)
     state = TrainState(net=net, loss=loss, optimizer=optimizer, history=History(),
                        epochs=epochs, steps_per_epoch=len(iterator), iterator=iterator,
                        schedule=schedule)
     if resume is not None:
         restore_checkpoint(resume, state, chain)
-    return run_epochs(state, chain)
+    with policy:
+        if isinstance(policy, ThreadPolicy):
+            chain.insert(0, _LookAgainAtThreads(policy))
+        return run_epochs(state, chain)
+
+
+class _LookAgainAtThreads(Callback):
+    """Re-applies the thread policy at every epoch: a training started (or ended) elsewhere in
+    the meantime changes the share of the cores."""
+
+    def __init__(self, policy: ThreadPolicy):
+        self.policy = policy
+
+    def on_epoch_begin(self, state: TrainState) -> None:
+        if state.epoch > 1:
+            self.policy.update()
+
+
+def _thread_policy(threads: int | str | None, net: Sequential, batch_size: int) -> Any:
+    """The context that sets the BLAS threads for the run (see ``fit``'s ``threads``)."""
+    if threads is None:
+        return contextlib.nullcontext()
+    if threads == "auto":
+        widths = [(layer.input_width, layer.output_width(layer.input_width))
+                  for layer in net.layers
+                  if layer.role == "affine" and layer.input_width is not None]
+        return ThreadPolicy(flops_per_step(widths, batch_size))
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise ValueError(f"threads must be 'auto', None or an integer >= 1, got {threads!r}")
+    return _FixedThreads(threads)
+
+
+class _FixedThreads:
+    """``threads=N``: the BLAS limited to N threads for the run (threadpoolctl, if installed)."""
+
+    def __init__(self, n: int):
+        self.n = n
+        self._limits: Any = None
+
+    def __enter__(self) -> _FixedThreads:
+        try:
+            from threadpoolctl import threadpool_limits
+        except ImportError:
+            return self
+        self._limits = threadpool_limits(self.n, user_api="blas")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._limits is not None:
+            self._limits.restore_original_limits()
