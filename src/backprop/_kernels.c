@@ -254,6 +254,68 @@ static PyObject *softmax_xent(PyObject *self, PyObject *args) {
     return PyFloat_FromDouble(total);
 }
 
+/* all_finite(x) -> bool: no NaN or infinity in x. The exponent bits of every element are
+ * tested with integer operations (an OR-reduction the compiler vectorises); one pass, no
+ * temporary -- the training guard's check of the whole flat gradient. */
+MULTIVERSION static int finite_f(const unsigned int *u, Py_ssize_t n) {
+    unsigned int bad = 0;
+    for (Py_ssize_t i = 0; i < n; i++) bad |= ((u[i] & 0x7f800000u) == 0x7f800000u);
+    return !bad;
+}
+MULTIVERSION static int finite_d(const unsigned long long *u, Py_ssize_t n) {
+    unsigned long long bad = 0;
+    for (Py_ssize_t i = 0; i < n; i++)
+        bad |= ((u[i] & 0x7ff0000000000000ull) == 0x7ff0000000000000ull);
+    return !bad;
+}
+
+static PyObject *all_finite(PyObject *self, PyObject *args) {
+    PyObject *o[1];
+    if (!PyArg_ParseTuple(args, "O", &o[0])) return NULL;
+    Py_buffer b[1];
+    int dbl, ok;
+    Py_ssize_t n;
+    if (get_buffers(o, b, 1, &dbl, &n) < 0) return NULL;
+    Py_BEGIN_ALLOW_THREADS
+    ok = dbl ? finite_d(b[0].buf, n) : finite_f(b[0].buf, n);
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&b[0]);
+    return PyBool_FromLong(ok);
+}
+
+/* relu_forward(x, y, mask): y = max(x, 0) with NaN kept (as np.maximum: -inf -> 0, NaN ->
+ * NaN), mask = 1 where x > 0 else 0 (in x's type); one pass for both. */
+#define RELU_BODY(T)                                                                      \
+    for (Py_ssize_t i = 0; i < n; i++) {                                                  \
+        T v = x[i];                                                                       \
+        T on = v > (T)0 ? (T)1 : (T)0;                                                    \
+        mask[i] = on;                                                                     \
+        y[i] = v > (T)0 ? v : (v != v ? v : (T)0);                                       \
+    }
+MULTIVERSION static void relu_f(const float *x, float *y, float *mask, Py_ssize_t n) {
+    RELU_BODY(float)
+}
+MULTIVERSION static void relu_d(const double *x, double *y, double *mask, Py_ssize_t n) {
+    RELU_BODY(double)
+}
+
+static PyObject *relu_forward(PyObject *self, PyObject *args) {
+    PyObject *o[3];
+    if (!PyArg_ParseTuple(args, "OOO", &o[0], &o[1], &o[2])) return NULL;
+    Py_buffer b[3];
+    int dbl;
+    Py_ssize_t n;
+    if (get_buffers(o, b, 3, &dbl, &n) < 0) return NULL;
+    Py_BEGIN_ALLOW_THREADS
+    if (dbl)
+        relu_d(b[0].buf, b[1].buf, b[2].buf, n);
+    else
+        relu_f(b[0].buf, b[1].buf, b[2].buf, n);
+    Py_END_ALLOW_THREADS
+    for (int i = 0; i < 3; i++) PyBuffer_Release(&b[i]);
+    Py_RETURN_NONE;
+}
+
 /* axpy(y, x, a): y += a * x */
 static PyObject *axpy(PyObject *self, PyObject *args) {
     PyObject *o[2];
@@ -282,6 +344,10 @@ static PyMethodDef methods[] = {
     {"softmax_xent", softmax_xent, METH_VARARGS,
      "softmax_xent(z, labels, grad) -> summed loss; grad = (softmax(z) - onehot) / m."},
     {"axpy", axpy, METH_VARARGS, "axpy(y, x, a): y += a * x, in place."},
+    {"all_finite", all_finite, METH_VARARGS,
+     "all_finite(x) -> bool: no NaN or infinity in x (one pass, no temporary)."},
+    {"relu_forward", relu_forward, METH_VARARGS,
+     "relu_forward(x, y, mask): y = max(x, 0) (NaN kept), mask = 1[x > 0], in one pass."},
     {NULL, NULL, 0, NULL},
 };
 

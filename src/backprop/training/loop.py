@@ -45,6 +45,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import compiled
 from .._checks import check_bool, check_int, check_range
 from ..layers.sequential import Sequential
 from ..losses import Loss, resolve_loss
@@ -82,10 +83,15 @@ def _first_nonfinite_layer_output(net: Sequential, xb: np.ndarray) -> str:
 
 def _nonfinite_grad(params: list[Any], flat_grad: np.ndarray | None = None) -> str | None:
     """Name the parameter whose gradient holds a NaN or an infinity (None if all are finite)."""
-    # a sum is NaN/inf when any element is: one cheap reduction over the flat gradient buffer
-    # (or one per parameter); only a non-finite sum pays for the element-wise search
-    if flat_grad is not None and math.isfinite(float(flat_grad.sum())):
-        return None
+    # one pass over the flat gradient buffer: the compiled test of every element's exponent,
+    # or a sum (NaN/inf when any element is); only a bad gradient pays for naming the parameter
+    if flat_grad is not None:
+        kernels = compiled.kernels
+        if kernels is not None and flat_grad.flags.c_contiguous:
+            if kernels.all_finite(flat_grad):
+                return None
+        elif math.isfinite(float(flat_grad.sum())):
+            return None
     for p in reversed(params):  # backward runs last layer first: name the origin
         # a float32 sum of huge finite values can overflow: confirm element-wise
         if not math.isfinite(float(np.sum(p.grad))) and not np.all(np.isfinite(p.grad)):
