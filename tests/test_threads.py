@@ -18,6 +18,12 @@ def _blas_threads() -> int:
                if lib.user_api == "blas")
 
 
+@pytest.fixture(autouse=True)
+def _idle_machine(monkeypatch):
+    """The tests decide as on an idle machine, unless they say otherwise."""
+    monkeypatch.setattr(threads, "load_elsewhere", lambda own=0.0: 0.0)
+
+
 def test_small_products_get_one_thread_and_large_ones_share_the_cores():
     big = 10 * threads.SMALL_FLOPS
     assert threads.choose_threads(threads.SMALL_FLOPS / 2, trainings=1, cores=8) == 1
@@ -27,6 +33,18 @@ def test_small_products_get_one_thread_and_large_ones_share_the_cores():
     assert threads.choose_threads(big, trainings=9, cores=8) == 1  # never below one
     assert threads.choose_threads(big, trainings=1, cores=8, limit=2) == 2  # an outer limit
     assert threads.choose_threads(big, trainings=0, cores=2) == 2
+    # cores busy with other programs are left to them
+    assert threads.choose_threads(big, trainings=1, cores=2, busy=0.9) == 1
+    assert threads.choose_threads(big, trainings=1, cores=8, busy=3.2) == 5
+    assert threads.choose_threads(big, trainings=2, cores=8, busy=2.0) == 3
+
+
+def test_a_busy_machine_gets_one_thread(tmp_path, monkeypatch):
+    monkeypatch.delenv("BACKPROP_THREADS", raising=False)
+    monkeypatch.setattr(threads, "available_cores", lambda: 2)
+    monkeypatch.setattr(threads, "load_elsewhere", lambda own=0.0: 1.0)
+    with threads.ThreadPolicy(threads.SMALL_FLOPS * 100, directory=tmp_path) as policy:
+        assert policy.threads == 1 and _blas_threads() == 1
 
 
 def test_flops_count_the_three_products_of_every_layer():

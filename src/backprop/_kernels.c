@@ -187,7 +187,10 @@ static PyObject *adam_step(PyObject *self, PyObject *args) {
         long long t = lab[i];                                                         \
         if (t < 0 || t >= k) { *bad = i; return 0.0; }                                \
         T mx = zi[0];                                                                 \
-        for (Py_ssize_t j = 1; j < k; j++) mx = zi[j] > mx ? zi[j] : mx;              \
+        Py_ssize_t am = 0;                                                            \
+        for (Py_ssize_t j = 1; j < k; j++)                                            \
+            if (zi[j] > mx) { mx = zi[j]; am = j; }                                   \
+        *correct += (am == t);                                                        \
         T sum = 0;                                                                    \
         for (Py_ssize_t j = 0; j < k; j++) { T e = EXP(zi[j] - mx); gi[j] = e; sum += e; } \
         T scale = inv_m / sum;                                                        \
@@ -198,18 +201,19 @@ static PyObject *adam_step(PyObject *self, PyObject *args) {
     return total;
 
 static double xent_d(const double *z, const long long *lab, double *g, Py_ssize_t m,
-                     Py_ssize_t k, double inv_m, Py_ssize_t *bad) {
+                     Py_ssize_t k, double inv_m, Py_ssize_t *bad, Py_ssize_t *correct) {
     XENT_BODY(double, exp, log)
 }
 
 static double xent_f(const float *z, const long long *lab, float *g, Py_ssize_t m,
-                     Py_ssize_t k, double inv_m_, Py_ssize_t *bad) {
+                     Py_ssize_t k, double inv_m_, Py_ssize_t *bad, Py_ssize_t *correct) {
     const float inv_m = (float)inv_m_;
     XENT_BODY(float, expf, logf)
 }
 
-/* softmax_xent(z, labels, grad) -> sum of per-row losses; z and grad (m, k) of one float type,
- * labels int64 (m,). Raises ValueError naming the first out-of-range label. */
+/* softmax_xent(z, labels, grad) -> (sum of per-row losses, number of rows whose largest logit
+ * -- the first, as argmax -- is the label's); z and grad (m, k) of one float type, labels int64
+ * (m,). Raises IndexError naming the first out-of-range label. */
 static PyObject *softmax_xent(PyObject *self, PyObject *args) {
     PyObject *oz, *ol, *og;
     if (!PyArg_ParseTuple(args, "OOO", &oz, &ol, &og)) return NULL;
@@ -228,14 +232,16 @@ static PyObject *softmax_xent(PyObject *self, PyObject *args) {
     int ok = lb.itemsize == 8 && (lf[0] == 'q' || lf[0] == 'l') && lf[1] == 0 && m > 0 &&
              n % m == 0;
     double total = 0.0;
-    Py_ssize_t bad_row = -1;
+    Py_ssize_t bad_row = -1, correct = 0;
     if (ok) {
         Py_ssize_t k = n / m;
         Py_BEGIN_ALLOW_THREADS
         if (dbl)
-            total = xent_d(b[0].buf, lb.buf, b[1].buf, m, k, 1.0 / (double)m, &bad_row);
+            total = xent_d(b[0].buf, lb.buf, b[1].buf, m, k, 1.0 / (double)m, &bad_row,
+                           &correct);
         else
-            total = xent_f(b[0].buf, lb.buf, b[1].buf, m, k, 1.0 / (double)m, &bad_row);
+            total = xent_f(b[0].buf, lb.buf, b[1].buf, m, k, 1.0 / (double)m, &bad_row,
+                           &correct);
         Py_END_ALLOW_THREADS
     }
     long long bad_label = bad_row >= 0 ? ((long long *)lb.buf)[bad_row] : 0;
@@ -251,7 +257,7 @@ static PyObject *softmax_xent(PyObject *self, PyObject *args) {
                      bad_row);
         return NULL;
     }
-    return PyFloat_FromDouble(total);
+    return Py_BuildValue("(dn)", total, correct);
 }
 
 /* all_finite(x) -> bool: no NaN or infinity in x. The exponent bits of every element are
@@ -342,7 +348,8 @@ static PyMethodDef methods[] = {
      "adam_step(p, g, m, v, mask_pre, mask_post, b1, b2, eps_hat, scale, lr, wd_pre, wd_post):"
      " a whole Adam/AdamW update of a flat parameter vector, fused."},
     {"softmax_xent", softmax_xent, METH_VARARGS,
-     "softmax_xent(z, labels, grad) -> summed loss; grad = (softmax(z) - onehot) / m."},
+     "softmax_xent(z, labels, grad) -> (summed loss, correct rows); grad = (softmax(z) -"
+     " onehot) / m."},
     {"axpy", axpy, METH_VARARGS, "axpy(y, x, a): y += a * x, in place."},
     {"all_finite", all_finite, METH_VARARGS,
      "all_finite(x) -> bool: no NaN or infinity in x (one pass, no temporary)."},

@@ -222,6 +222,10 @@ def run_epochs(state: TrainState, callbacks: list[Callback]) -> History:
     flat_grad = run[1] if run is not None else None
     net.train()
     snapshots = _Snapshots(state.state_arrays(), SNAPSHOT_EVERY)
+    # the per-batch hooks of the callbacks that have them (most callbacks act once an epoch)
+    batch_begin = _hooks(callbacks, "on_batch_begin")
+    after_backward = _hooks(callbacks, "on_after_backward")
+    batch_end = _hooks(callbacks, "on_batch_end")
     for cb in callbacks:
         cb.on_train_begin(state)
     # Overflow inside a diverging step is reported once, by the guard, not as NumPy warnings.
@@ -241,8 +245,8 @@ def run_epochs(state: TrainState, callbacks: list[Callback]) -> History:
                 wb = batch[2] if len(batch) > 2 else None  # sample weights, when fit has them
                 state.step += 1
                 snapshots.step(state.epoch, state.step)
-                for cb in callbacks:
-                    cb.on_batch_begin(state)
+                for hook in batch_begin:
+                    hook(state)
                 out = net.forward(xb)
                 J = loss.forward(out, yb) if wb is None else loss.forward(out, yb,
                                                                            sample_weight=wb)
@@ -253,8 +257,8 @@ def run_epochs(state: TrainState, callbacks: list[Callback]) -> History:
                               snapshots, batch, current_ok=False)
                     break
                 net.backward(loss.backward(), input_grad=False)
-                for cb in callbacks:
-                    cb.on_after_backward(state)
+                for hook in after_backward:
+                    hook(state)
                 bad = _nonfinite_grad(params, flat_grad)
                 if bad is not None:
                     _diverged(state, f"a non-finite gradient appeared at epoch {state.epoch}, "
@@ -263,8 +267,8 @@ def run_epochs(state: TrainState, callbacks: list[Callback]) -> History:
                     break
                 optimizer.step()
                 meter.add(J, out, yb, wb)
-                for cb in callbacks:
-                    cb.on_batch_end(state, {"loss": J})
+                for hook in batch_end:
+                    hook(state, {"loss": J})
             if state.history.diverged:
                 break
             if not _all_finite(state.state_arrays()):
@@ -291,6 +295,14 @@ def run_epochs(state: TrainState, callbacks: list[Callback]) -> History:
     if state.stop_reason:
         state.history.stop_reason = state.stop_reason
     return state.history
+
+
+def _hooks(callbacks: list[Callback], name: str) -> list[Any]:
+    """The bound ``name`` methods of the callbacks that do something there (a class that
+    overrides it, or a function set on the instance, as ``LambdaCallback`` does)."""
+    base = getattr(Callback, name)
+    return [getattr(cb, name) for cb in callbacks
+            if name in vars(cb) or getattr(type(cb), name) is not base]
 
 
 def _restore(state: TrainState, snapshot: list[np.ndarray]) -> None:
