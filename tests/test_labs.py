@@ -178,6 +178,25 @@ def test_bad_arguments(lab, kwargs, error, match):
         lab(**kwargs)
 
 
+# --- the table of labs --------------------------------------------------------------------------
+
+def test_each_lab_is_a_module_of_the_labs_package_and_in_the_table_once():
+    """One module per lab, each holding its function and its table entry; a lab module left out
+    of :data:`backprop.labs.LABS` fails here."""
+    import importlib
+    import pkgutil
+
+    names = {m.name for m in pkgutil.iter_modules(labs.__path__)}
+    assert "base" in names
+    entries = [importlib.import_module(f"backprop.labs.{name}").LAB for name in sorted(names)
+               if name != "base"]
+    assert sorted(e.name for e in entries) == sorted(labs.LABS)
+    for entry in entries:
+        assert labs.LABS[entry.name] is entry
+        assert entry.run.__module__ != "backprop.labs"  # its own module, not the package
+        assert getattr(labs, entry.run.__name__) is entry.run  # bp.labs.vanishing(...) works
+
+
 # --- command line -------------------------------------------------------------------------------
 
 def parse(argv):
