@@ -74,6 +74,7 @@ numbers overflow (the first non-finite value is named).
 
 from __future__ import annotations
 
+import copy
 import inspect
 import json
 import math
@@ -181,6 +182,19 @@ class Spec:
             raise SpecError(str(exc)) from None
         return run.steps[0] if len(run) == 1 and self.batches is None and self.steps == 1 \
             else run
+
+    def dropout_masks(self) -> dict[int, np.ndarray]:
+        """The keep-mask of every dropout layer in the first step, by network position: the
+        spec's fixed ``mask``, or for a dropout given a ``seed`` the mask it draws from that
+        seed on the first forward pass (drawn on a copy; the spec's network is left as it is).
+        A gradient check uses them so that every evaluation sees the same network."""
+        work = Sequential(*copy.deepcopy(list(self.net)))
+        work.train(True)
+        for position, mask in self.masks.items():
+            work[position].set_mask(mask)
+        work.forward(self.x)
+        return {i: layer.mask.copy() for i, layer in enumerate(work)
+                if hasattr(layer, "set_mask") and getattr(layer, "mask", None) is not None}
 
 
 # --- reading ------------------------------------------------------------------------------------
