@@ -689,9 +689,9 @@ class RMSprop(Optimizer):
 
     The chain is [clip] -> L2 decay -> :class:`ScaleByRMS` -> :class:`Momentum` -> scale by
     :math:`-\alpha_{lr}`; PyTorch's zero-initialised ``momentum_buffer`` equals
-    :class:`Momentum`'s first buffer :math:`b_1 = r_1`. State: ``rmsprop.square_avg``,
-    ``rmsprop.grad_avg`` (centered) and ``momentum.buf`` (PyTorch's ``momentum_buffer``, under
-    the name SGD's momentum uses here).
+    :class:`Momentum`'s first buffer :math:`b_1 = r_1`. State: ``rmsprop.step`` (PyTorch's
+    ``step``), ``rmsprop.square_avg``, ``rmsprop.grad_avg`` (centered) and ``momentum.buf``
+    (PyTorch's ``momentum_buffer``, under the name SGD's momentum uses here).
 
     Where libraries differ: :math:`\epsilon` outside the square root (PyTorch); TensorFlow and
     optax's default add it inside (see :class:`ScaleByRMS`).
