@@ -139,6 +139,35 @@ def test_explain_returns_the_trace_of_one_step_of_the_fitted_network():
         np.testing.assert_array_equal(p.data, b)  # explaining trains nothing
 
 
+def test_explain_shows_the_batch_norm_of_the_fitted_network_and_changes_nothing():
+    Xa, _, ya, _ = _iris()
+    clf = BackpropClassifier((6,), batch_norm=True, max_iter=10, random_state=0).fit(Xa, ya)
+    def state() -> dict[str, np.ndarray]:
+        arrays = {p.name: p.data.copy() for p in clf.net_.parameters()}
+        return arrays | {k: v.copy() for k, v in clf.net_.buffers().items()}
+
+    before = state()
+    assert any("running_mean" in key for key in before)
+    tr = clf.explain(Xa[:5], ya[:5], lr=0.1)
+    (bn,) = [mod for mod in tr.modules if getattr(mod, "name", None) == "batchnorm"]
+    # the normalisation, by its formula from what the layer received (biased batch variance)
+    x = bn.x
+    eps = bn.config["eps"]
+    xhat = (x - x.mean(axis=0)) / np.sqrt(x.var(axis=0) + eps)
+    np.testing.assert_allclose(bn.observed["xhat"], xhat, rtol=1e-10, atol=1e-12)
+    grads = {p.attr: p for p in bn.params}
+    np.testing.assert_allclose(grads["gamma"].grad, (bn.grad_y * xhat).sum(axis=0), rtol=1e-10,
+                               atol=1e-14)
+    np.testing.assert_allclose(grads["beta"].grad, bn.grad_y.sum(axis=0), rtol=1e-12,
+                               atol=1e-14)
+    for p in bn.params:  # one plain gradient step at the rate asked for
+        np.testing.assert_allclose(p.after, p.before - 0.1 * p.grad, rtol=1e-12, atol=1e-15)
+    # the running statistics move in the trace, not in the fitted network
+    assert not np.array_equal(bn.buffers_after["running_mean"], bn.buffers_before["running_mean"])
+    for key, value in state().items():
+        np.testing.assert_array_equal(value, before[key], err_msg=key)
+
+
 def test_class_weight_balanced_raises_minority_recall():
     X, y = make_classification(2000, 8, n_informative=3, n_redundant=0, weights=[0.95, 0.05],
                                class_sep=0.6, flip_y=0.02, random_state=3)
