@@ -261,3 +261,29 @@ def test_evaluation_never_leaves_a_last_chunk_of_one_row():
         np.testing.assert_array_equal(predict_raw(plain, X[:n], batch_size=100),
                                       np.concatenate([plain.forward(X[rows]) for rows in
                                                       row_chunks(n, 100)]))
+
+
+def _losses_with_a_link() -> list[tuple[str, type]]:
+    """(loss, layer class) of every registered loss that applies a registered layer itself."""
+    return [(name, bp.LAYERS.get(cls.link)) for name, cls in bp.LOSSES.items()
+            if cls().classifier and bp.LAYERS.get(cls.link) is not None]
+
+
+def test_every_loss_with_a_link_is_found():
+    assert ("binary_cross_entropy", bp.LAYERS["sigmoid"]) in _losses_with_a_link()
+
+
+@pytest.mark.parametrize("loss, link", _losses_with_a_link(),
+                         ids=lambda v: getattr(v, "__name__", v))
+def test_fit_warns_when_the_network_applies_the_loss_s_link_again(loss, link):
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(12, 3)), np.eye(2)[np.arange(12) % 2]  # 0/1 targets, one-hot
+    dense = bp.Dense(3, 2, rng=0)
+    for layers in ([dense, link()], [dense, link(), bp.Dropout(0.5)]):
+        with pytest.warns(UserWarning, match=f"applies the {link().name} itself .* twice"):
+            bp.Sequential(layers).fit(X, y, loss=loss, optimizer="sgd", epochs=1,
+                                      verbose=False)
+    with warnings.catch_warnings():  # the logits alone, or the link on a hidden layer: quiet
+        warnings.simplefilter("error", UserWarning)
+        bp.Sequential([bp.Dense(3, 4, rng=0), link(), bp.Dense(4, 2, rng=0)]).fit(
+            X, y, loss=loss, optimizer="sgd", epochs=1, verbose=False)

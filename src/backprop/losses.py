@@ -199,6 +199,14 @@ class Loss:
         """Whether predictions are classes (the output goes through a sigmoid or softmax)."""
         return self.link != "identity"
 
+    def repeats_link(self, layers: Any) -> bool:
+        """Whether the last layer of ``layers`` that computes something (a dropout only masks)
+        is this loss's own link -- a sigmoid before binary cross-entropy, which takes logits and
+        applies the sigmoid itself, so the two together would apply it twice."""
+        last = next((layer for layer in reversed(list(layers))
+                     if getattr(layer, "role", None) != "regularization"), None)
+        return self.classifier and getattr(last, "name", None) == self.link
+
     def prepare_targets(self, y: Any, dtype: np.dtype) -> np.ndarray:
         """Targets as the loss takes them during training (by default: values in ``dtype``)."""
         return np.asarray(y).astype(dtype, copy=False)

@@ -330,14 +330,6 @@ def _links(name: str) -> list[str]:
             if LAYERS.get(cls.link) is not None and LAYERS.canonical(cls.link) == canonical]
 
 
-def _applies_the_link(layer: Layer, loss: Loss) -> bool:
-    """Whether ``layer`` is the function ``loss`` applies to the network's output itself (its
-    link: the sigmoid of binary cross-entropy), so that the two together apply it twice. An
-    identity link changes nothing: only a loss that turns outputs into probabilities counts."""
-    link = LAYERS.get(loss.link)
-    return loss.classifier and link is not None and type(layer) is link
-
-
 def _trainable(item: Mapping, layer: Layer, where: str, position: int) -> list[str]:
     """The names (``"2.b"``) of the parameters ``"trainable"`` freezes."""
     if "trainable" not in item:
@@ -603,9 +595,8 @@ def _load(data: Any) -> Spec:
 
     # the last layer that computes something (a dropout only masks) must not apply the link the
     # loss applies itself: sigmoid then binary cross-entropy would take the sigmoid twice
-    last = next((k for k in reversed(range(len(modules)))
-                 if modules[k].role != "regularization"), None)
-    if last is not None and _applies_the_link(modules[last], loss):
+    if loss.repeats_link(modules):
+        last = max(k for k in range(len(modules)) if modules[k].role != "regularization")
         l, act = owner[last], modules[last].name
         if LAYERS.get(layers[l - 1].get("type", "dense")) is Dense:
             raise SpecError(f"layer {l}: the {name} loss applies the {act} itself (it takes the "

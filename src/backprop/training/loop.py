@@ -495,6 +495,11 @@ def fit(net: Sequential, X: Any, y: Any, *, loss: Loss | str, optimizer: Optimiz
     if not isinstance(net, Sequential):
         raise TypeError(f"fit expects a Sequential network, got {type(net).__name__}")
     loss = resolve_loss(loss)
+    if loss.repeats_link(net.layers):
+        warnings.warn(f"the network ends with a {loss.link} and the {loss.name} loss applies the "
+                      f"{loss.link} itself (it takes the logits), so the two apply it twice; "
+                      f"end the network without it (predict_proba applies it)", UserWarning,
+                      stacklevel=3)
     optimizer = _resolve_optimizer(optimizer, net)
     epochs = check_int("epochs", epochs, minimum=1)
     batch_size = check_int("batch size", batch_size, minimum=1)
