@@ -54,23 +54,31 @@ def category(key: tuple[str, int, str]) -> str:
 
 
 def gemm_per_step(X: np.ndarray, batch: int, Ws: list[np.ndarray]) -> float:
-    """Seconds per step of the products alone (as benchmarks/epoch_worker.py's floor)."""
+    """Seconds per step of the products alone (as benchmarks/epoch_worker.py's floor: the
+    faster of W kept row-major and W kept transposed)."""
     A = [np.empty((batch, W.shape[1]), np.float32) for W in Ws] + [
         np.empty((batch, Ws[-1].shape[0]), np.float32)]
-    dWs = [np.empty_like(W) for W in Ws]
-    steps = 0
-    t0 = time.perf_counter()
-    for i in range(0, len(X) - batch + 1, batch):
-        A[0] = X[i:i + batch]
-        for k, W in enumerate(Ws):
-            np.matmul(A[k], W.T, out=A[k + 1])
-        delta = A[-1]
-        for k in range(len(Ws) - 1, -1, -1):
-            np.matmul(delta.T, A[k], out=dWs[k])
-            if k > 0:
-                delta = delta @ Ws[k]
-        steps += 1
-    return (time.perf_counter() - t0) / steps
+    best = float("inf")
+    for order in ("C", "F"):
+        Wo = [np.array(W, order=order) for W in Ws]
+        dWs = [np.empty_like(W) for W in Wo]
+        steps = 0
+        t0 = time.perf_counter()
+        for i in range(0, len(X) - batch + 1, batch):
+            A[0] = X[i:i + batch]
+            for k, W in enumerate(Wo):
+                np.matmul(A[k], W.T, out=A[k + 1])
+            delta = A[-1]
+            for k in range(len(Wo) - 1, -1, -1):
+                if order == "C":
+                    np.matmul(delta.T, A[k], out=dWs[k])
+                else:
+                    np.matmul(A[k].T, delta, out=dWs[k].T)
+                if k > 0:
+                    delta = delta @ Wo[k]
+            steps += 1
+        best = min(best, (time.perf_counter() - t0) / steps)
+    return best
 
 
 def main() -> None:

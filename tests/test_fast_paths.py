@@ -37,6 +37,34 @@ def test_sequential_keeps_parameters_in_one_buffer_without_changing_them():
     assert contiguous_run(copy.deepcopy(net).parameters()) is not None  # deepcopy re-flattens
 
 
+def test_dense_weights_lie_transposed_in_memory_and_stay_there():
+    """W lies in Fortran order (its transpose contiguous, so X Wᵀ is a plain row-major product),
+    in the flat buffer too; a row-major W handed in by the user trains the same."""
+    net = _net()
+    dense = [layer for layer in net.layers if isinstance(layer, bp.Dense)]
+    for layer in dense:
+        assert layer.W.flags.f_contiguous and layer.dW.flags.f_contiguous
+        assert layer.W.T.flags.c_contiguous
+    assert contiguous_run(net.parameters()) is not None
+    rng = np.random.default_rng(5)
+    X, y = rng.normal(size=(7, dense[0].n_in)), rng.integers(0, 3, 7)
+    loss = bp.SoftmaxCrossEntropy()
+    grads = []
+    for order in ("F", "C"):
+        other = copy.deepcopy(net)
+        for layer in other.layers:
+            if isinstance(layer, bp.Dense):
+                layer.W = np.array(layer.W, order=order)  # a row-major W: no flat buffer
+                layer.dW = np.zeros_like(layer.W)
+        loss.forward(other.forward(X), y)
+        other.backward(loss.backward())
+        grads.append([p.grad.copy() for p in other.parameters()])
+    for f, c in zip(*grads, strict=True):
+        np.testing.assert_allclose(f, c, rtol=1e-13, atol=1e-15)
+    report = bp.gradcheck(net, loss, X, y)  # finite differences reach W in either order
+    assert report.ok and report.params, report
+
+
 def test_shared_layers_are_not_moved_twice():
     first = bp.Sequential(bp.Dense(3, 4, rng=0), bp.ReLU(), bp.Dense(4, 2, rng=1))
     shared = first[0]
@@ -94,13 +122,13 @@ def test_adam_kernel_matches_the_numpy_arithmetic(dtype):
     m_ref = m0 + dtype(1 - b1) * (g - m0)
     v_ref = dtype(b2) * v0 + dtype(1 - b2) * (g * g)
     u_ref = dtype(scale) * (m_ref / (np.sqrt(v_ref) + dtype(eps_hat)))
-    tol = 1e-6 if dtype == np.float32 else 1e-15
-    np.testing.assert_allclose(m, m_ref, rtol=tol)
-    np.testing.assert_allclose(v, v_ref, rtol=tol)
-    np.testing.assert_allclose(u, u_ref, rtol=tol)
+    # the same operations in the same order, no fused multiply-add: the same bits as NumPy
+    np.testing.assert_array_equal(m, m_ref)
+    np.testing.assert_array_equal(v, v_ref)
+    np.testing.assert_array_equal(u, u_ref)
     y, x = m0.copy(), g.copy()
     compiled.kernels.axpy(y, x, -0.25)
-    np.testing.assert_allclose(y, m0 - dtype(0.25) * g, rtol=tol)
+    np.testing.assert_array_equal(y, m0 + dtype(-0.25) * g)
 
 
 @pytest.mark.skipif(not compiled.available(), reason="compiled kernels not built (no compiler)")

@@ -154,22 +154,35 @@ class _KinkWatcher:
             self._handle.remove()
 
 
+class _Elements:
+    """An array's elements by their position in index (C) order, read and written in place
+    whatever the array's memory order (``reshape(-1)`` of a Fortran-ordered array would copy)."""
+
+    def __init__(self, array: np.ndarray):
+        self.array = array
+
+    def __getitem__(self, i: int) -> Any:
+        return self.array[np.unravel_index(i, self.array.shape)]
+
+    def __setitem__(self, i: int, value: Any) -> None:
+        self.array[np.unravel_index(i, self.array.shape)] = value
+
+
 def numerical_gradient(f: Any, x: np.ndarray, *, eps: float = 1e-6) -> np.ndarray:
     """Central-difference gradient of the scalar function ``f()`` w.r.t. array ``x`` (in place).
 
     ``x`` is perturbed element by element and restored; ``f`` takes no arguments and must read
     ``x`` (e.g. a closure over a layer's weights).
     """
-    grad = np.zeros_like(x, dtype=np.float64)
-    flat = x.reshape(-1)
-    for i in range(flat.size):
-        old = flat[i]
-        flat[i] = old + eps
+    grad = np.zeros(x.shape, dtype=np.float64)
+    for i in np.ndindex(x.shape):  # by index: x may lie in memory in either order
+        old = x[i]
+        x[i] = old + eps
         f_plus = f()
-        flat[i] = old - eps
+        x[i] = old - eps
         f_minus = f()
-        flat[i] = old
-        grad.reshape(-1)[i] = (f_plus - f_minus) / (2.0 * eps)
+        x[i] = old
+        grad[i] = (f_plus - f_minus) / (2.0 * eps)
     return grad
 
 
@@ -253,12 +266,14 @@ def gradcheck(net: Layer, loss: Loss, X: Any, y: Any, *, eps: float = 1e-3,
 
     report = GradcheckReport(tolerance=tolerance)
     for name, array, analytic in targets:
-        flat = array.reshape(-1)
-        numeric = np.zeros(flat.size)
-        kink = np.zeros(flat.size, dtype=bool)
+        # element by element in index order (a parameter may lie in memory in either order;
+        # a flat view of it would not follow the analytic gradient's order)
+        flat = _Elements(array)
+        numeric = np.zeros(array.size)
+        kink = np.zeros(array.size, dtype=bool)
         cost()
         reference = watcher.patterns
-        for i in range(flat.size):
+        for i in range(array.size):
             crossed = False
             old = flat[i]
             flat[i] = old + eps

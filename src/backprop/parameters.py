@@ -86,19 +86,28 @@ class FlatLayout:
     shapes: tuple[tuple[int, ...], ...]
     size: int
     dtype: np.dtype
+    #: each parameter's memory order, ``"C"`` or ``"F"`` (a Dense layer's W lies transposed)
+    orders: tuple[str, ...]
 
     def split(self, flat: np.ndarray) -> list[np.ndarray]:
-        """Views of ``flat`` with each parameter's shape."""
-        return [flat[o:o + int(np.prod(s, dtype=np.int64))].reshape(s)
-                for o, s in zip(self.offsets, self.shapes, strict=True)]
+        """Views of ``flat`` with each parameter's shape and memory order."""
+        return [flat[o:o + int(np.prod(s, dtype=np.int64))].reshape(s, order=r)
+                for o, s, r in zip(self.offsets, self.shapes, self.orders, strict=True)]
 
 
 def _address(a: np.ndarray) -> int:
     return a.__array_interface__["data"][0]
 
 
+def _order(a: np.ndarray) -> str | None:
+    """``"C"`` or ``"F"``: the order ``a`` lies contiguous in memory (None: it does not)."""
+    if a.flags.c_contiguous:
+        return "C"
+    return "F" if a.flags.f_contiguous else None
+
+
 def _owns(a: np.ndarray) -> bool:
-    return a.base is None and a.flags.c_contiguous
+    return a.base is None and (a.flags.c_contiguous or a.flags.f_contiguous)
 
 
 def flatten_parameters(params: Sequence[Parameter]) -> FlatLayout | None:
@@ -106,7 +115,9 @@ def flatten_parameters(params: Sequence[Parameter]) -> FlatLayout | None:
 
     Only done when every parameter owns its arrays (none is already a view of another buffer,
     e.g. shared with another network) and all share one dtype; otherwise nothing changes and
-    ``None`` is returned. Values are copied, so the numbers are untouched.
+    ``None`` is returned. Values are copied, so the numbers are untouched; each parameter keeps
+    its memory order (row-major, or Fortran order as a Dense layer's W has), and its gradient
+    takes the same.
     """
     params = list(params)
     if not params:
@@ -120,7 +131,8 @@ def flatten_parameters(params: Sequence[Parameter]) -> FlatLayout | None:
     sizes = [p.size for p in params]
     offsets = tuple(int(o) for o in np.cumsum([0, *sizes[:-1]]))
     layout = FlatLayout(offsets=offsets, shapes=tuple(p.shape for p in params),
-                        size=int(sum(sizes)), dtype=dtype)
+                        size=int(sum(sizes)), dtype=dtype,
+                        orders=tuple(_order(p.data) for p in params))
     data = np.empty(layout.size, dtype=dtype)
     grad = np.zeros(layout.size, dtype=dtype)
     for p, d, g in zip(params, layout.split(data), layout.split(grad), strict=True):
@@ -150,12 +162,14 @@ def contiguous_run(params: Sequence[Parameter]) -> tuple[np.ndarray, np.ndarray,
     start_d = (_address(first.data) - _address(dbase)) // item
     start_g = (_address(first.grad) - _address(gbase)) // item
     pos = 0
-    offsets, shapes = [], []
+    offsets, shapes, orders = [], [], []
     for p in params:
         if p.data.base is not dbase or p.grad.base is not gbase:
             return None
-        if not (p.data.flags.c_contiguous and p.grad.flags.c_contiguous):
+        order = _order(p.data)
+        if order is None or _order(p.grad) != order:
             return None
+        orders.append(order)
         if (_address(p.data) - _address(dbase)) // item != start_d + pos:
             return None
         if (_address(p.grad) - _address(gbase)) // item != start_g + pos:
@@ -163,5 +177,6 @@ def contiguous_run(params: Sequence[Parameter]) -> tuple[np.ndarray, np.ndarray,
         offsets.append(pos)
         shapes.append(p.shape)
         pos += p.size
-    layout = FlatLayout(offsets=tuple(offsets), shapes=tuple(shapes), size=pos, dtype=dtype)
+    layout = FlatLayout(offsets=tuple(offsets), shapes=tuple(shapes), size=pos, dtype=dtype,
+                        orders=tuple(orders))
     return dbase[start_d:start_d + pos], gbase[start_g:start_g + pos], layout
