@@ -442,4 +442,25 @@ EN: dict[str, str] = {
                  "schedule {mu}, and the update {u} where {d}; {settings}:",
     "opt_other": "The transform {name} rewrites the update:",
     "opt_update": "The step: {rule} with {alpha}:",
+    # --- checking a learner's numbers (backprop check, bp.check) ------------------------------
+    "check_title": "Checking your numbers",
+    "check_summary": "Numbers checked: {checked}. Right: {correct}; wrong: {wrong}; wrong only "
+                     "because of an earlier wrong number: {consequential}.",
+    "check_all_right": "Every number is right, within the rounding you used.",
+    "check_first": "The first wrong number: {name}",
+    "check_next": "Another wrong number: {name}",
+    "check_yours": "You wrote:",
+    "check_right": "The right line, from your own numbers before it:",
+    "check_expected": "(With every number before it right, it would be {value}.)",
+    "check_what": "What went wrong: {sentence}",
+    "check_fix": "Fix: {fix}",
+    "check_recheck": "This is none of the usual mistakes: recheck this arithmetic.",
+    "check_consequential": "Wrong only because of an earlier number",
+    "check_consequential_intro": "These numbers follow correctly from the wrong ones before "
+                                 "them: once those are fixed, recompute them the same way.",
+    "check_number": "Number",
+    "check_path": "In the JSON",
+    "check_given": "Yours",
+    "check_from_yours": "From your numbers",
+    "check_unknown": "Not checked, no such number in this step: {keys}.",
 }

@@ -437,4 +437,25 @@ VI: dict[str, str] = {
                  "{mu}, và bước cập nhật {u} trong đó {d}; {settings}:",
     "opt_other": "Phép biến đổi {name} viết lại bước cập nhật:",
     "opt_update": "Bước đi: {rule} với {alpha}:",
+    # --- checking a learner's numbers (backprop check, bp.check) ------------------------------
+    "check_title": "Kiểm tra các con số của bạn",
+    "check_summary": "Số con số đã kiểm tra: {checked}. Đúng: {correct}; sai: {wrong}; sai chỉ "
+                     "vì một con số sai trước đó: {consequential}.",
+    "check_all_right": "Mọi con số đều đúng, trong phạm vi làm tròn bạn đã dùng.",
+    "check_first": "Con số sai đầu tiên: {name}",
+    "check_next": "Một con số sai khác: {name}",
+    "check_yours": "Bạn đã viết:",
+    "check_right": "Dòng đúng, tính từ chính các con số trước đó của bạn:",
+    "check_expected": "(Nếu mọi con số trước đó đều đúng, giá trị này là {value}.)",
+    "check_what": "Sai ở đâu: {sentence}",
+    "check_fix": "Cách sửa: {fix}",
+    "check_recheck": "Đây không phải một lỗi thường gặp: hãy kiểm tra lại phép tính này.",
+    "check_consequential": "Sai chỉ vì một con số trước đó",
+    "check_consequential_intro": "Các con số này được tính đúng từ những con số sai trước "
+                                 "chúng: sửa những con số đó rồi tính lại theo cùng cách.",
+    "check_number": "Con số",
+    "check_path": "Trong JSON",
+    "check_given": "Của bạn",
+    "check_from_yours": "Tính từ số của bạn",
+    "check_unknown": "Không kiểm tra, bước này không có con số như vậy: {keys}.",
 }
