@@ -43,6 +43,11 @@ MAX_BYTES = 16 * 2**20
 MAX_DEPTH = 24
 
 
+#: top-level keys that are not answers: the spec an exercise key carries, and what the exercise
+#: is (topic, seed, student)
+METADATA = ("spec", "exercise")
+
+
 class AnswersError(ValueError):
     """Answers that cannot be read or do not fit the spec's step; the message says where."""
 
@@ -98,7 +103,8 @@ class Answers:
     unknown : list of str
         Keys that name no number of the step.
     spec : dict or None
-        A spec carried in the answers (``"spec"`` at the top level, as an exercise key has).
+        A spec carried in the answers (``"spec"`` at the top level, as an exercise key has;
+        ``"exercise"`` beside it says which sheet, and is not checked).
     """
 
     given: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=dict)
@@ -212,7 +218,7 @@ def _from_python(value: Any, where: str, depth: int = 0) -> Any:
             if not isinstance(k, str):
                 raise AnswersError(f"{where or 'the answers'} has a key {k!r} that is not a "
                                    f"string")
-            out[k] = v if k == "spec" and not where else _from_python(
+            out[k] = v if k in METADATA and not where else _from_python(
                 v, f"{where}.{k}" if where else k, depth + 1)
         return out
     if isinstance(value, np.ndarray):
@@ -245,7 +251,7 @@ def place(raw: Any, sheet: Worksheet) -> Answers:
         out.spec = _plain(spec)
     leaves: list[tuple[list[str | int], Written, str]] = []
     for key, value in raw.items():
-        if key == "spec":
+        if key in METADATA:
             continue
         if key in sheet.reference:
             _walk(value, sheet.reference[key], [key], leaves, out.unknown)

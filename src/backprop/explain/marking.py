@@ -245,9 +245,11 @@ def read_spec_or_key(path: str | os.PathLike) -> Any:
 def mark(sheet: Worksheet, answers: Answers) -> Marking:
     """Mark placed answers on a worksheet (see :func:`check`)."""
     if answers.count == 0:
-        known = ", ".join(answers.unknown[:5]) or "none"
-        raise AnswersError(f"the answers give no number of this step (keys not found: {known}); "
-                           f"use the keys of 'backprop example --spec SPEC --format json'")
+        if not answers.unknown:
+            raise AnswersError("the answers hold no number yet: every one is null or left out")
+        raise AnswersError(f"the answers give no number of this step (keys not found: "
+                           f"{', '.join(answers.unknown[:5])}); use the keys of 'backprop "
+                           f"example --spec SPEC --format json' or names such as delta[2]_1")
     scales = [1.0]
     m = sheet.traces[0].batch_size
     if any(m_ > 1 for m_ in (t.batch_size for t in sheet.traces)) and any(
@@ -288,23 +290,29 @@ def _mark(sheet: Worksheet, answers: Answers, scale: float) -> list[Mark]:
     for key, (values, _, mask) in given.items():
         learner[key] = np.where(mask, values, learner[key])
     marks: list[Mark] = []
+    # until the first wrong number the clean numbers are the learner's: computed once
+    same = True
     for q in sheet.quantities:
-        mine = q.all_ways(learner)
-        fair = q.all_ways(clean)
-        if not mine:  # no rule applies to these numbers (a way refused them): the engine's
-            mine = fair = [q.true(scale)]
+        mine = _first(q, learner, scale)
+        fair = mine if same else _first(q, clean, scale)
         if q.key not in given:
             learner[q.key], clean[q.key] = mine[0], fair[0]
             continue
         values, decimals, mask = given[q.key]
         true = q.true(scale)
         unit, slack = _tolerance(decimals, values)
-        right = _close(values, true, 0.5 * unit + slack)
-        for w in fair:
-            right |= _close(values, w, unit + slack)
+        right = _close(values, true, 0.5 * unit + slack) | _close(values, fair[0], unit + slack)
+        if not np.all(right | ~mask):  # the other rules, only when the first did not fit
+            fair = fair + q.other_ways(clean if not same else learner, 1)
+            mine = mine if not same else fair
+            for w in fair[1:]:
+                right |= _close(values, w, unit + slack)
         follows = np.zeros(q.shape, dtype=bool)
-        for w in mine:
-            follows |= _close(values, w, unit + slack)
+        if not np.all(right | ~mask):
+            if len(mine) == 1:
+                mine = mine + q.other_ways(learner, 1)
+            for w in mine:
+                follows |= _close(values, w, unit + slack)
         new_learner = np.where(mask, values, mine[0])
         new_clean = np.where(mask & right, values, fair[0])
         site_candidates = None
@@ -326,7 +334,17 @@ def _mark(sheet: Worksheet, answers: Answers, scale: float) -> list[Mark]:
                 q.key, index)), status, value, dec, ref, yours, named,
                 answers.texts.get((q.key, index), repr(value))))
         learner[q.key], clean[q.key] = new_learner, new_clean
+        same = same and bool(np.all(right | ~mask))
     return marks
+
+
+def _first(q: Quantity, v: Values, scale: float) -> list[np.ndarray]:
+    """The quantity as a person computes it from ``v`` (the engine's value when no rule takes
+    these numbers), as a one-element list the other rules may join."""
+    try:
+        return [q.by_hand_value(v)]
+    except ValueError:
+        return [q.true(scale)]
 
 
 def _name(found: list[tuple[Any, list[np.ndarray]]], given: float, index: tuple[int, ...],

@@ -19,7 +19,8 @@ them: the forward pass and the loss, then for each layer from the output back it
   documented formula.
 
 A way reads a :class:`Values` table (path -> array) and returns the quantity's array. Ways see
-only quantities earlier in the order, so evaluating the list in order carries a learner's
+only quantities earlier in the order, so evaluating the list in order -- each quantity by the
+way a person computes it by hand, from the numbers just before it -- carries a learner's
 numbers forward exactly as they would: :meth:`Worksheet.evaluate` fills in the numbers a learner
 did not write from the ones they did, optionally rounding every number as a person does, or
 with one quantity computed by another rule (a misconception, see :mod:`.misconceptions`).
@@ -82,7 +83,7 @@ class Site:
     kind : str
         The quantity's key in its object (``"z"``, ``"delta"``, ``"W_new"``, ``"exp_avg"``).
     role : str
-        What it is: ``"given"``, ``"forward"``, ``"loss"``, ``"slope"``, ``"delta"``,
+        What it is: ``"given"``, ``"forward"``, ``"cost"``, ``"slope"``, ``"delta"``,
         ``"param_grad"``, ``"backward"``, ``"state"``, ``"new_param"``, ``"buffer_new"``.
     layer : LayerTrace or None
         The article layer it belongs to.
@@ -115,9 +116,9 @@ class Site:
         return self.trace.batch_size
 
     def correct(self, v: Values) -> np.ndarray:
-        """The quantity by its first rule, from the numbers in ``v``."""
+        """The quantity by the right rule a person uses, from the numbers in ``v``."""
         assert self.quantity is not None
-        return self.quantity.compute(v)
+        return self.quantity.by_hand_value(v)
 
     # --- pieces the rules (and the misconceptions) share ------------------------------------
     def rows(self, v: Values, role: str) -> np.ndarray:
@@ -162,6 +163,9 @@ class Quantity:
     reference: np.ndarray
     ways: tuple[Way, ...]
     answerable: bool = True
+    #: the way a person computes it by hand, from the numbers just before it (the last way
+    #: written, unless said otherwise: Adam's m-hat from m, not the optimiser's step from g)
+    by_hand: int = -1
 
     @property
     def kind(self) -> str:
@@ -182,16 +186,39 @@ class Quantity:
     def compute(self, v: Values, way: int = 0) -> np.ndarray:
         return self.fit(self.ways[way](v))
 
+    def _order(self) -> list[int]:
+        first = self.by_hand % len(self.ways)
+        return [first] + [i for i in range(len(self.ways)) if i != first]
+
+    def _try(self, i: int, v: Values) -> np.ndarray | None:
+        try:
+            with np.errstate(all="ignore"):
+                return self.fit(self.ways[i](v))
+        except (ValueError, KeyError, FloatingPointError, ZeroDivisionError):
+            return None  # this rule cannot take these numbers
+
     def all_ways(self, v: Values) -> list[np.ndarray]:
-        """Every rule's result; a rule that cannot apply to these numbers is left out."""
+        """Every rule's result, the one a person uses first (see :attr:`by_hand`); a rule that
+        cannot apply to these numbers is left out."""
+        return [w for i in self._order() if (w := self._try(i, v)) is not None]
+
+    def other_ways(self, v: Values, first: int) -> list[np.ndarray]:
+        """The results of the rules after the ``first`` ones :meth:`all_ways` gives."""
         out = []
-        for way in self.ways:
-            try:
-                with np.errstate(all="ignore"):
-                    out.append(self.fit(way(v)))
-            except (ValueError, KeyError, FloatingPointError, ZeroDivisionError):
-                continue
-        return out
+        for i in self._order():
+            w = self._try(i, v)
+            if w is not None:
+                out.append(w)
+        return out[first:]
+
+    def by_hand_value(self, v: Values) -> np.ndarray:
+        """The quantity as a person computes it from the numbers in ``v`` (by another rule
+        when the numbers do not suit that one)."""
+        for i in self._order():
+            w = self._try(i, v)
+            if w is not None:
+                return w
+        raise ValueError(f"no rule computes {self.key} from these numbers")
 
     def true(self, scale: float) -> np.ndarray:
         """The right value when errors are written with ``scale`` (see :class:`Values`)."""
@@ -199,18 +226,38 @@ class Quantity:
 
 
 # --- the engine's pieces on given numbers --------------------------------------------------------
+def _dense(W: Any, b: Any) -> Dense:
+    """A ``Dense`` layer holding ``W`` and ``b``; one layer per shape is kept and refilled (a
+    new layer draws a generator for its initial weights, which costs more than its use here)."""
+    W = np.asarray(W, dtype=np.float64)
+    key = (W.shape, b is not None)
+    layer = _LAYERS.get(key)
+    if layer is None:
+        if len(_LAYERS) >= 64:  # a bound, not a store: a few shapes per network
+            _LAYERS.clear()
+        layer = _LAYERS[key] = Dense.from_arrays(W, b)
+    layer.W[...] = W
+    if b is not None:
+        layer.b[...] = np.reshape(np.asarray(b, dtype=np.float64), layer.b.shape)
+    return layer
+
+
+#: one Dense layer per (weight shape, bias), refilled for every use (a handful of shapes)
+_LAYERS: dict[tuple[tuple[int, ...], bool], Dense] = {}
+
+
 def _dense_forward(W: np.ndarray, b: np.ndarray | None, x: np.ndarray) -> np.ndarray:
-    return Dense.from_arrays(W, b).forward(np.asarray(x, dtype=np.float64))
+    return np.array(_dense(W, b).forward(np.asarray(x, dtype=np.float64)), copy=True)
 
 
 def _dense_backward(W: np.ndarray, b: np.ndarray | None, x: np.ndarray, delta: np.ndarray
                     ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
     """``(dW, db, dJ/dx)`` of a ``Dense`` layer with weights ``W`` run on ``x``, given
     :math:`\\delta = \\partial J/\\partial z` (engine convention)."""
-    layer = Dense.from_arrays(np.asarray(W, dtype=np.float64), b)
+    layer = _dense(W, b)
     layer.forward(np.asarray(x, dtype=np.float64))
     dx = layer.backward(np.asarray(delta, dtype=np.float64))
-    return layer.dW.copy(), (layer.db.copy() if layer.bias else None), dx
+    return layer.dW.copy(), (layer.db.copy() if layer.bias else None), np.array(dx, copy=True)
 
 
 def _const(value: Any) -> Way:
@@ -283,8 +330,9 @@ class Worksheet:
         return self.reference["steps"][s] if self.multi else self.reference
 
     def _add(self, key: str, site: Site, reference: Any, ways: tuple[Way, ...],
-             answerable: bool = True) -> Quantity:
-        q = Quantity(key, site, np.asarray(reference, dtype=np.float64), ways, answerable)
+             answerable: bool = True, by_hand: int = -1) -> Quantity:
+        q = Quantity(key, site, np.asarray(reference, dtype=np.float64), ways, answerable,
+                     by_hand)
         site.quantity = q
         self.quantities.append(q)
         self.by_key[key] = q
@@ -405,7 +453,7 @@ class Worksheet:
         keys = {"out": out_key}
         if tr.fused and last is not None:
             keys["z"] = f"{P}layers[{next(i for i, m in enumerate(tr.modules) if m is last)}].z"
-        lsite = Site(self, s, "loss", "loss", keys=keys, output=True)
+        lsite = Site(self, s, "loss", "cost", keys=keys, output=True)
 
         def loss_on(v: Values, rows: slice | None = None) -> float:
             loss = copy.deepcopy(tr.loss_fn)
@@ -416,7 +464,7 @@ class Worksheet:
             return float(loss.forward(pred, target))
 
         self._add(f"{P}loss", lsite, tr.loss, (lambda v: loss_on(v),))
-        ssite = Site(self, s, "sample_losses", "loss", keys=keys, output=True)
+        ssite = Site(self, s, "sample_losses", "cost", keys=keys, output=True)
         self._add(f"{P}sample_losses", ssite, ref["sample_losses"], (
             lambda v: [loss_on(v, slice(i, i + 1)) for i in range(tr.batch_size)],))
 
@@ -450,7 +498,7 @@ class Worksheet:
 
         if t.fused:
             dsite = site("delta", "delta")
-            self._add(f"{L}.delta", dsite, t.delta, self._fused_delta_ways(dsite, tr))
+            self._add(f"{L}.delta", dsite, ref["delta"], self._fused_delta_ways(dsite, tr))
         else:
             self._add(f"{L}.#grad_a", site("grad_a", "backward"), t.grad_a,
                       (lambda v, k=incoming: v[k],), answerable=False)
@@ -466,7 +514,8 @@ class Worksheet:
             if len(ways) > 1:
                 dways.append(lambda v, d=dsite: v.scale * d.rows(v, "grad_a")
                              * d.slope_of_output(d.rows(v, "a")))
-            self._add(f"{L}.delta", dsite, ref["delta"], tuple(dways))
+            # by hand: the slope the learner wrote down times what came back
+            self._add(f"{L}.delta", dsite, ref["delta"], tuple(dways), by_hand=0)
 
         def grads(v: Values, d: Site) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
             # once per evaluation: dW, db and dJ/da[l-1] come from one backward, and every
@@ -775,17 +824,18 @@ class Worksheet:
 
     # --- evaluating ------------------------------------------------------------------------------
     def evaluate(self, given: Mapping[str, tuple[np.ndarray, np.ndarray]] | None = None, *,
-                 decimals: int | None = None, planted: Mapping[str, Way] | None = None,
-                 scale: float = 1.0) -> Values:
+                 decimals: int | Callable[[np.ndarray], np.ndarray] | None = None,
+                 planted: Mapping[str, Way] | None = None, scale: float = 1.0) -> Values:
         """Every number, computed in order from the ones before it.
 
         Parameters
         ----------
         given : mapping of path to (values, mask), optional
             Numbers written by someone: where ``mask`` is True they replace the computed ones.
-        decimals : int, optional
+        decimals : int or callable, optional
             Round every computed number to this many decimals, as a person writing it down
-            does (and compute the next ones from the rounded numbers).
+            does (and compute the next ones from the rounded numbers); or a function that
+            rounds an array.
         planted : mapping of path to rule, optional
             Quantities computed by another rule than their own (a misconception).
         scale : float
@@ -797,9 +847,9 @@ class Worksheet:
         for q in self.quantities:
             rule = planted.get(q.key) if planted else None
             with np.errstate(all="ignore"):
-                value = q.fit(rule(v)) if rule is not None else q.compute(v)
+                value = q.fit(rule(v)) if rule is not None else q.by_hand_value(v)
             if decimals is not None and q.answerable:
-                value = np.round(value, decimals)
+                value = decimals(value) if callable(decimals) else np.round(value, decimals)
             if given and q.key in given:
                 values, mask = given[q.key]
                 value = np.where(mask, values, value)
@@ -812,18 +862,27 @@ class Worksheet:
     def answerable(self) -> list[Quantity]:
         return [q for q in self.quantities if q.answerable]
 
-    def to_json_text(self, values: Mapping[str, np.ndarray], decimals: int | None = None,
-                     keys: Any = None) -> str:
-        """The JSON object of ``backprop example --format json`` with ``values`` put in, every
-        number written with ``decimals`` decimals (as a learner writes it); only the paths in
-        ``keys`` (all answerable quantities by default)."""
+    def answers_object(self, values: Mapping[str, np.ndarray], keys: Any = None
+                       ) -> dict[str, Any]:
+        """The object of ``backprop example --format json`` holding ``values`` at the paths in
+        ``keys`` (all answerable quantities by default), NaN written as ``None``."""
         wanted = set(keys) if keys is not None else {q.key for q in self.answerable()}
         obj: dict[str, Any] = {}
         for q in self.quantities:
-            if q.key not in wanted:
-                continue
-            _put(obj, split_path(q.key), np.asarray(values[q.key]).tolist())
-        return _dump(obj, decimals) + "\n"
+            if q.key in wanted:
+                value = np.asarray(values[q.key], dtype=np.float64)
+                plain = np.where(np.isnan(value), None, value).tolist() if value.ndim else (
+                    None if np.isnan(value) else float(value))
+                _put(obj, split_path(q.key), plain)
+        _pad(obj, self.reference)
+        return obj
+
+    def to_json_text(self, values: Mapping[str, np.ndarray],
+                     decimals: int | Callable[[float], int] | None = None,
+                     keys: Any = None) -> str:
+        """:meth:`answers_object` as JSON text, every number written with ``decimals`` decimals
+        (as a learner writes it; a function gives each number's)."""
+        return _dump(self.answers_object(values, keys), decimals) + "\n"
 
 
 # --- ways the engine folds away ---------------------------------------------------------------
@@ -920,6 +979,28 @@ STATE_WAYS: dict[type, dict[str, tuple[Callable[[Site], Way], ...]]] = {
     ScaleByAdam: _adam_ways(), Momentum: _momentum_ways()}
 
 
+# --- how a person writes numbers down -------------------------------------------------------
+def calculator_decimals(values: Any) -> Any:
+    """How many decimals a person with a calculator writes: four, and at least four significant
+    digits for a small number (``0.000016`` is written ``0.00001600``, not ``0.0000``)."""
+    if isinstance(values, float):  # one number (as a writer asks): no array machinery
+        if values == 0.0 or not math.isfinite(values):
+            return 4
+        return max(4, 3 - math.floor(math.log10(abs(values))))
+    x = np.asarray(values, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        exponent = np.floor(np.log10(np.abs(x)))
+    decimals = np.where(np.isfinite(exponent), np.maximum(4, 3 - exponent), 4).astype(np.int64)
+    return int(decimals) if decimals.ndim == 0 else decimals
+
+
+def calculator(values: np.ndarray) -> np.ndarray:
+    """Round as a person with a calculator writes numbers down (:func:`calculator_decimals`)."""
+    x = np.asarray(values, dtype=np.float64)
+    scale = 10.0 ** calculator_decimals(x)
+    return np.round(x * scale) / scale
+
+
 # --- paths ----------------------------------------------------------------------------------
 def split_path(path: str) -> list[str | int]:
     """``"steps[2].layers[0].W_new[1][0]"`` -> ``["steps", 2, "layers", 0, "W_new", 1, 0]``."""
@@ -993,9 +1074,23 @@ def _put(obj: dict[str, Any], parts: list[str | int], value: Any) -> None:
         node[last] = value
 
 
-def _dump(obj: Any, decimals: int | None, indent: int = 0) -> str:
+def _pad(obj: Any, ref: Any) -> None:
+    """Lengthen every list of ``obj`` to its length in ``ref`` with ``None`` (JSON's null: a
+    number left out), so the object has the nesting of the step's JSON."""
+    if isinstance(obj, dict) and isinstance(ref, Mapping):
+        for k, v in obj.items():
+            if k in ref:
+                _pad(v, ref[k])
+    elif isinstance(obj, list) and isinstance(ref, list):
+        obj.extend([None] * (len(ref) - len(obj)))
+        for v, r in zip(obj, ref, strict=False):
+            _pad(v, r)
+
+
+def _dump(obj: Any, decimals: int | Callable[[float], int] | None, indent: int = 0) -> str:
     """JSON text of ``obj`` with every float written with ``decimals`` decimals (``0.100``: the
-    digits a learner writes), or in full when ``decimals`` is None."""
+    digits a learner writes; a function gives each number's), or in full when ``decimals`` is
+    None."""
     pad = " " * (indent + 1)
     if isinstance(obj, dict):
         if not obj:
@@ -1015,7 +1110,7 @@ def _dump(obj: Any, decimals: int | None, indent: int = 0) -> str:
         return "null"
     if decimals is None:
         return repr(x)
-    text = f"{x:.{decimals}f}"
+    text = f"{x:.{decimals(x) if callable(decimals) else decimals}f}"
     return text.lstrip("-") if float(text) == 0.0 else text
 
 
