@@ -24,16 +24,19 @@ equal shares (B divisible by W) and no batch norm in training mode -- each worke
 normalise with its own share's statistics (``torch.nn.SyncBatchNorm`` on GPUs avoids that).
 
 Launching: without torchrun's environment (``RANK``, ``WORLD_SIZE``, ``MASTER_ADDR``, ...) the
-script starts the workers itself with ``torch.multiprocessing.spawn`` on 127.0.0.1 and a free
-port; under torchrun it is one of the workers.
+script starts the workers itself with ``torch.multiprocessing.spawn``; they meet at a
+``TCPStore`` this process holds on 127.0.0.1 at a port the system picks (bound to port 0 and
+kept, so no other program can take it between choosing and using it). Under torchrun it is one
+of the workers. The timeouts are generous (``TIMEOUT``): on a busy machine starting a worker
+(importing torch) can take a minute, and a short timeout would fail a run that is only slow.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import os
-import socket
 import sys
 
 import numpy as np
@@ -43,6 +46,10 @@ import torch.multiprocessing as mp
 from torch.nn.parallel import DistributedDataParallel
 
 import backprop as bp
+
+#: how long a worker waits for the others (rendezvous, each collective): generous, since a
+#: loaded machine is slow to start processes; an idle one never waits for it
+TIMEOUT = datetime.timedelta(minutes=10)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -77,10 +84,19 @@ def choose_backend(args: argparse.Namespace, world_size: int) -> str:
     return "nccl" if dist.is_nccl_available() and gpus >= world_size else "gloo"
 
 
-def worker(rank: int, world_size: int, args: argparse.Namespace) -> None:
-    """One DDP worker: train on this rank's share; rank 0 saves the result as a backprop model."""
+def worker(rank: int, world_size: int, args: argparse.Namespace,
+           store_port: int | None = None) -> None:
+    """One DDP worker: train on this rank's share; rank 0 saves the result as a backprop model.
+
+    ``store_port``: the port of the rendezvous store the spawning process holds on 127.0.0.1;
+    None under torchrun (its environment says where to meet)."""
     backend = choose_backend(args, world_size)
-    dist.init_process_group(backend, rank=rank, world_size=world_size)
+    if store_port is None:
+        dist.init_process_group(backend, rank=rank, world_size=world_size, timeout=TIMEOUT)
+    else:
+        store = dist.TCPStore("127.0.0.1", store_port, is_master=False, timeout=TIMEOUT)
+        dist.init_process_group(backend, store=store, rank=rank, world_size=world_size,
+                                timeout=TIMEOUT)
     try:
         torch.set_num_threads(1)
         local = int(os.environ.get("LOCAL_RANK", rank))
@@ -132,12 +148,6 @@ def compare(args: argparse.Namespace, world_size: int) -> dict[str, float]:
             "max_abs": max_abs, "max_rel": max_rel}
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def main(argv: list[str] | None = None) -> int:
     p = parser()
     args = p.parse_args(argv)
@@ -154,12 +164,16 @@ def main(argv: list[str] | None = None) -> int:
         if rank == 0 and args.compare:
             print(json.dumps(compare(args, world_size)))
         return 0
-    # on our own: spawn the workers on this machine only
-    os.environ["MASTER_ADDR"] = "127.0.0.1"
-    os.environ["MASTER_PORT"] = str(free_port())
+    # on our own: spawn the workers on this machine only, meeting at a store held here on a
+    # port the system picks (port 0) -- choosing a free port and letting the workers bind it
+    # later would leave a moment in which another program can take it
+    store = dist.TCPStore("127.0.0.1", 0, is_master=True, wait_for_workers=False,
+                          timeout=TIMEOUT)
     if sys.platform.startswith("linux"):
         os.environ.setdefault("GLOO_SOCKET_IFNAME", "lo")  # loopback, whatever the hostname says
-    mp.spawn(worker, args=(args.world_size, args), nprocs=args.world_size, join=True)
+    mp.spawn(worker, args=(args.world_size, args, store.port), nprocs=args.world_size,
+             join=True)
+    del store  # the workers are done with it
     print(f"trained with DDP ({args.world_size} workers), saved to {args.output}",
           file=sys.stderr)
     if args.compare:

@@ -205,6 +205,38 @@ def test_gradcheck_passes_and_reports_every_parameter(run_cli, tmp_path, name):
     assert [p["shape"] for p in report["params"]] == shapes
 
 
+def _dropout_spec(fixed):
+    """Three samples through tanh, a dropout with ``fixed`` (its mask or seed), a linear unit."""
+    return {"x": [[0.5, -1.0], [0.2, 0.3], [1.0, 0.4]], "y": [[0.1], [0.7], [-0.2]],
+            "layers": [{"W": [[0.1, -0.2], [0.3, 0.25], [0.4, 0.1]], "b": [0.01, -0.02, 0.0],
+                        "activation": "tanh"},
+                       {"type": "dropout", "p": 0.5, **fixed},
+                       {"W": [[0.3, -0.2, 0.5]], "b": [0.05], "activation": "identity"}],
+            "loss": "squared"}
+
+
+@pytest.mark.parametrize("fixed", [{"mask": [[1, 0, 1], [1, 1, 0], [0, 1, 1]]}, {"seed": 7}],
+                         ids=["mask", "seed"])
+def test_gradcheck_of_a_spec_with_dropout_uses_one_mask_for_every_evaluation(run_cli, tmp_path,
+                                                                             fixed):
+    """A new mask at every evaluation made the finite differences meaningless (a relative
+    error near 1); the spec's mask -- or one drawn once from its seed, the one the explanation's
+    first step uses -- makes the check pass."""
+    path = write(tmp_path, _dropout_spec(fixed))
+    rc, out, err = run_cli("gradcheck", "--spec", path, "--format", "json")
+    report = json.loads(out)
+    assert rc == 0 and err == "" and report["ok"] is True, out
+    assert [p["name"] for p in report["params"]] == ["W[1]", "b[1]", "W[2]", "b[2]"]
+    assert all(p["max_rel_error"] < 1e-7 for p in report["params"])
+    spec = bp.load_spec(path)
+    masks = spec.dropout_masks()
+    assert list(masks) == [2]
+    first_step = next(m for m in spec.trace().modules if m.position == 2)
+    assert np.array_equal(masks[2], first_step.observed["mask"])
+    if "mask" in fixed:
+        assert np.array_equal(masks[2], np.array(fixed["mask"], dtype=bool))
+
+
 def test_gradcheck_failure_exits_1(run_cli, tmp_path, monkeypatch):
     real = gradient_check.gradcheck
 

@@ -84,6 +84,22 @@ def test_bad_input_is_one_line_and_nonzero(argv, needle, run_cli):
     assert "Traceback" not in err
 
 
+@pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="no named pipes here")
+def test_a_named_pipe_as_the_data_file_is_named_for_what_it_is(tmp_path):
+    """`backprop train x.csv` with x.csv a named pipe said "CSV file not found". Run as a
+    process with a timeout: a reader that opened the pipe would wait for a writer forever."""
+    import os
+    import subprocess
+    import sys
+
+    os.mkfifo(tmp_path / "x.csv")
+    done = subprocess.run([sys.executable, "-m", "backprop", "train", "x.csv", "--quiet"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr == ("backprop: error: CSV file 'x.csv' is not a regular file but a named "
+                           "pipe (FIFO); data is read from regular files only\n")
+
+
 def test_nan_in_data_file_is_refused(tmp_path, run_cli):
     path = tmp_path / "bad.npz"
     X = np.ones((10, 2))

@@ -268,3 +268,25 @@ def test_load_dataset_errors(tmp_path):
     with pytest.raises(FileNotFoundError):
         load_dataset(tmp_path / "absent.csv")
 
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="no named pipes here")
+@pytest.mark.parametrize("reader, name, what", [(load_csv, "x.csv", "CSV file"),
+                                                (load_npz, "x.npz", "npz file"),
+                                                (load_idx, "x-ubyte", "IDX file")])
+def test_a_path_that_is_not_a_regular_file_is_named_for_what_it_is(tmp_path, reader, name, what):
+    """A named pipe was reported as "not found" (it exists); reading it would wait for a
+    writer. It and a folder are named for what they are; a missing file is still not found."""
+    import os
+
+    fifo = tmp_path / name
+    os.mkfifo(fifo)
+    with pytest.raises(ValueError, match=rf"^{what} '.*{name}' is not a regular file but a "
+                                         r"named pipe \(FIFO\); data is read from regular"):
+        reader(fifo)
+    folder = tmp_path / "folder" / name
+    folder.mkdir(parents=True)
+    with pytest.raises(ValueError, match="is not a regular file but a folder"):
+        reader(folder)
+    with pytest.raises(FileNotFoundError, match=f"{what} not found: .*absent"):
+        reader(tmp_path / f"absent-{name}")

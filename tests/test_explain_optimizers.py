@@ -163,6 +163,15 @@ def test_every_optimiser_state_number_is_torchs(case, torch, float64_default, re
     assert "optimizer" not in ours["steps"][-1] or ours["steps"][-1]["optimizer"]["step"] == N_STEPS
 
 
+def test_the_explanation_shows_rmsprops_step_count():
+    net, batches = _net(), _batches()
+    run = trace_steps(net, bp.SoftmaxCrossEntropy(), batches,
+                      optimizer=lambda ps: bp.RMSprop(ps, lr=0.01))
+    steps = json.loads(json.dumps(run.to_dict()))["steps"]
+    for t, step in enumerate(steps, start=1):
+        assert step["layers"][0]["state"]["W"]["step"] == t
+
+
 _KINDS = {"sgd": ("sgd", {"lr": 0.1, "momentum": 0.9}, "SGD"), "sgd0": ("sgd", {"lr": 0.1}, "SGD"),
           "adam": ("adam", {"lr": 0.01}, "Adam"), "adamw": ("adamw", {"lr": 0.01}, "AdamW")}
 

@@ -20,6 +20,10 @@ ARTICLE = {
     "learning_rate": 0.1,
 }
 
+#: the article's network with a linear output: the logits a loss with a link takes
+LOGITS = {**ARTICLE, "layers": [ARTICLE["layers"][0],
+                                {**ARTICLE["layers"][1], "activation": "identity"}]}
+
 BATCH = {
     "x": [[0.5, -1.0, 2.0], [0.0, 0.3, -0.2], [1.5, 0.1, 0.0], [-0.4, 0.9, 1.1]],
     "y": [[0.1, 0.0], [0.2, 1.0], [-0.3, 0.5], [0.0, 0.0]],
@@ -85,7 +89,57 @@ def test_defaults_and_a_bare_number_target():
                                        ("binary_cross_entropy", bp.BinaryCrossEntropy),
                                        ("cross_entropy", bp.SoftmaxCrossEntropy)])
 def test_losses_by_name(name, cls):
-    assert isinstance(load_spec({**ARTICLE, "loss": name}).loss, cls)
+    assert isinstance(load_spec({**LOGITS, "loss": name}).loss, cls)
+
+
+def _link_pairs() -> list[tuple[str, str]]:
+    """(loss, activation) of every loss that applies an element-wise link of its own (not the
+    identity), under each name of the activation: from the registries, not a list here."""
+    pairs = []
+    for loss, cls in bp.LOSSES.items():
+        link = bp.LAYERS.get(cls.link)
+        if cls().classifier and link is not None and cls.link in spec_activations():
+            pairs += [(loss, n) for n in bp.LAYERS.names(aliases=True) if bp.LAYERS.get(n) is link]
+    return pairs
+
+
+def test_the_link_pairs_include_sigmoid_with_binary_cross_entropy():
+    assert ("binary_cross_entropy", "sigmoid") in _link_pairs()
+    assert not any(loss == "squared" for loss, _ in _link_pairs())  # identity: nothing twice
+
+
+@pytest.mark.parametrize("loss, activation", _link_pairs())
+def test_a_last_activation_that_the_loss_applies_again_is_refused(loss, activation):
+    """binary_cross_entropy takes logits and applies the sigmoid itself: a sigmoid on the last
+    layer would be applied twice, a silently wrong answer; the spec says where and what to
+    write."""
+    last = {**LOGITS["layers"][1], "activation": activation}
+    with pytest.raises(SpecError) as info:
+        load_spec({**LOGITS, "loss": loss, "layers": [LOGITS["layers"][0], last]})
+    message = str(info.value)
+    assert message.startswith(f"layer 2: the {loss} loss applies the ")
+    assert f'"activation": "{activation}" here would apply it twice' in message
+    assert message.endswith('write "activation": "identity" instead')
+    # behind a dropout (which only masks) it is the same double application
+    dropout = {"type": "dropout", "p": 0.5, "mask": [[1.0]]}
+    with pytest.raises(SpecError, match=f'layer 2: the {loss} loss applies'):
+        load_spec({**LOGITS, "loss": loss, "layers": [LOGITS["layers"][0], last, dropout]})
+    # as a layer of its own it is left out instead
+    alone = {"type": activation}
+    with pytest.raises(SpecError, match=rf"layer 3 \({activation}\): the {loss} loss applies "
+                                        r"the .* twice; leave it out"):
+        load_spec({**LOGITS, "loss": loss, "layers": [*LOGITS["layers"], alone]})
+    # an identity output with the loss is the network meant; a hidden one may be the link
+    spec = load_spec({**LOGITS, "loss": loss})
+    assert type(spec.net[1]) is bp.LAYERS[activation] and isinstance(spec.net[-1], bp.Identity)
+
+
+def test_softmax_with_its_cross_entropy_is_still_folded_into_the_loss():
+    data = {**LOGITS, "y": [1], "loss": "softmax_cross_entropy",
+            "layers": [LOGITS["layers"][0], {"W": [[0.8, 0.9], [0.1, -0.3]], "b": [0.1, 0.0],
+                                             "activation": "softmax"}]}
+    spec = load_spec(data)
+    assert spec.link and isinstance(spec.net[-1], bp.Dense)
 
 
 @pytest.mark.parametrize("act", spec_activations())
@@ -180,7 +234,7 @@ def test_bad_spec_names_the_problem(change, words):
     ({**BATCH, "y": [0.1, 0.2, 0.3, 0.4]}, "y must be a list of 4 rows"),
     ({**BATCH, "layers": [{**BATCH["layers"][0], "negative_slope": -1}, BATCH["layers"][1]]},
      "layer 1: negative_slope must be >= 0, got -1"),
-    ({**ARTICLE, "loss": "bce", "y": [2.0]}, "y must lie in [0, 1] for the bce loss, got 2"),
+    ({**LOGITS, "loss": "bce", "y": [2.0]}, "y must lie in [0, 1] for the bce loss, got 2"),
     ([1, 2], "a spec must be a JSON object"),
 ])
 def test_more_bad_specs(data, words, tmp_path):

@@ -71,7 +71,7 @@ def test_a_language_is_one_table_and_one_registration():
     (lambda t: t.pop("title"), r"missing \['title'\]"),
     (lambda t: t.update(extra="x"), r"unknown \['extra'\]"),
     (lambda t: t.update(more_samples="{m} more"), r"'more_samples' must have the fields"),
-    (lambda t: t.update(lab_time="{x:.2f}"), r"'lab_time' must have the fields \[\]"),
+    (lambda t: t.update(lab_settings="{x:.2f}"), r"'lab_settings' must have the fields \[\]"),
 ])
 def test_a_table_that_does_not_fit_is_refused(change, match):
     table = dict(words.EN)

@@ -280,3 +280,34 @@ def test_the_hook_sees_every_stage_and_the_exact_change(flat):
     net.backward(loss.backward())
     opt.step()  # the handle left the with block: nobody observes
     assert seen == []
+
+
+@pytest.mark.skipif(not compiled.available(), reason="compiled kernels not built (no compiler)")
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_kernel_gives_numpys_numbers_with_infinities_and_nan(monkeypatch, dtype):
+    x = np.array([[1.5, -2.0, 0.0, -0.0, np.inf, -np.inf, np.nan, 3e38]], dtype=dtype)
+    fast = bp.ReLU()
+    y_fast = fast.forward(x)
+    monkeypatch.setattr(compiled, "kernels", None)
+    slow = bp.ReLU()
+    y_slow = slow.forward(x)
+    np.testing.assert_array_equal(y_fast, y_slow)  # NaN == NaN here
+    np.testing.assert_array_equal(fast._mask, slow._mask)
+    assert y_fast[0, 5] == 0.0 and np.isnan(y_fast[0, 6])  # ReLU(-inf) = 0, NaN stays
+    dy = np.arange(8, dtype=dtype).reshape(1, 8)
+    np.testing.assert_array_equal(fast.backward(dy), slow.backward(dy))
+
+
+@pytest.mark.skipif(not compiled.available(), reason="compiled kernels not built (no compiler)")
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_all_finite_kernel_finds_any_nan_or_infinity(dtype):
+    big = np.finfo(dtype).max
+    for n in (1, 7, 8, 9, 1000, 4099):
+        x = np.random.default_rng(n).normal(size=n).astype(dtype)
+        x[0] = big  # the largest finite number is finite
+        assert compiled.kernels.all_finite(x)
+        for bad in (np.nan, np.inf, -np.inf):
+            for where in {0, n // 2, n - 1}:
+                y = x.copy()
+                y[where] = bad
+                assert not compiled.kernels.all_finite(y), (n, bad, where)

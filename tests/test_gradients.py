@@ -120,3 +120,15 @@ def test_classification_losses_stay_exact_for_huge_float32_logits():
     assert bce.forward(np.array([[800.0], [-800.0]], np.float32), [1.0, 0.0]) == 0.0
     assert bce.forward(np.array([[800.0]], np.float32), [0.0]) == pytest.approx(800.0)
     assert np.all(np.isfinite(bce.backward()))
+
+
+def test_gradcheck_masks_fix_a_dropout_and_name_a_position_that_is_none():
+    rng = np.random.default_rng(0)
+    net = bp.Sequential(bp.Dense(2, 3, rng=0), bp.Tanh(), bp.Dropout(0.5, rng=1),
+                        bp.Dense(3, 1, rng=2))
+    X, y = rng.normal(size=(4, 2)), rng.normal(size=(4, 1))
+    mask = np.array([[1, 0, 1], [0, 1, 1], [1, 1, 0], [1, 0, 0]])
+    assert not bp.gradcheck(net, bp.SquaredError(), X, y).ok  # a new mask per evaluation
+    assert bp.gradcheck(net, bp.SquaredError(), X, y, masks={2: mask}).ok
+    with pytest.raises(ValueError, match="network position 1, which is not a Dropout layer"):
+        bp.gradcheck(net, bp.SquaredError(), X, y, masks={1: mask})

@@ -5,12 +5,14 @@ import argparse
 import dataclasses
 import functools
 import math
+import types
 
 import numpy as np
 import pytest
 
 from backprop import cli, labs
 from backprop.cli import lab as cli_lab
+from backprop.labs import optimizer_comparison
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -146,6 +148,26 @@ def test_optimizers_are_deterministic_apart_from_time():
         assert ra == rb
 
 
+def test_optimizers_print_the_same_table_for_the_same_seed_and_time_apart(capsys, monkeypatch):
+    """Two runs with one seed print the same table and reading even when their wall times
+    differ (a fake clock makes them differ every time); the time is a line of its own."""
+    small = functools.partial(labs.optimizers, hidden=(8,), n_samples=60)
+    monkeypatch.setitem(labs.LABS, "optimizers", dataclasses.replace(labs.LABS["optimizers"],
+                                                                     run=small))
+    printed = []
+    for tick in (1.0, 2.5):  # every reading of the clock advances it by `tick` seconds
+        now = iter(range(1000))
+        clock = types.SimpleNamespace(perf_counter=lambda tick=tick, now=now: tick * next(now))
+        monkeypatch.setattr(optimizer_comparison, "time", clock)  # the lab's clock only
+        assert cli.main(["lab", "optimizers", "--seed", "3", "--epochs", "2", "--no-plot"]) == 0
+        printed.append(capsys.readouterr().out.rsplit("\n\n", 1))  # table + reading, timing
+    (first, first_timing), (second, second_timing) = printed
+    assert first == second
+    assert "Nesterov" in first and "After 2 epochs the lowest training loss" in first
+    assert first_timing.startswith("Wall time per run") and "SGD 1.00 s" in first_timing
+    assert "SGD 2.50 s" in second_timing
+
+
 # --- bad arguments ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("lab, kwargs, error, match", [
@@ -176,6 +198,25 @@ def test_optimizers_are_deterministic_apart_from_time():
 def test_bad_arguments(lab, kwargs, error, match):
     with pytest.raises(error, match=match):
         lab(**kwargs)
+
+
+# --- the table of labs --------------------------------------------------------------------------
+
+def test_each_lab_is_a_module_of_the_labs_package_and_in_the_table_once():
+    """One module per lab, each holding its function and its table entry; a lab module left out
+    of :data:`backprop.labs.LABS` fails here."""
+    import importlib
+    import pkgutil
+
+    names = {m.name for m in pkgutil.iter_modules(labs.__path__)}
+    assert "base" in names
+    entries = [importlib.import_module(f"backprop.labs.{name}").LAB for name in sorted(names)
+               if name != "base"]
+    assert sorted(e.name for e in entries) == sorted(labs.LABS)
+    for entry in entries:
+        assert labs.LABS[entry.name] is entry
+        assert entry.run.__module__ != "backprop.labs"  # its own module, not the package
+        assert getattr(labs, entry.run.__name__) is entry.run  # bp.labs.vanishing(...) works
 
 
 # --- command line -------------------------------------------------------------------------------

@@ -186,6 +186,36 @@ def test_state_dict_round_trip_resumes_bit_identically(id_, name, kw, layout):
         np.testing.assert_array_equal(a.data, b.data)
 
 
+@pytest.mark.parametrize("kw", [{}, {"momentum": 0.9, "centered": True}],
+                         ids=["plain", "momentum-centered"])
+def test_rmsprop_counts_its_steps_as_torch_does(kw):
+    """torch's RMSprop keeps state["step"]; ours is the same number, in param_state (what the
+    explanation shows), in state_dict and after loading it."""
+    params = make_params("flat")
+    tparams = torch_twin(params)
+    problem = Problem(params)
+    opt = bp.RMSprop(params, lr=0.01, **kw)
+    topt = torch.optim.RMSprop(tparams, lr=0.01, **kw)
+    for k in range(4):
+        run_ours(opt, params, problem, 1, start=k)
+        with torch_float64():
+            for i, tp in enumerate(tparams):
+                tp.grad = torch.from_numpy(problem.grad(i, tp.detach().numpy(), k))
+            topt.step()
+        for i, tp in enumerate(tparams):
+            ours = {key: v for tr in opt.transforms for key, v in tr.param_state(i).items()}
+            assert ours["step"] == int(topt.state[tp]["step"]) == k + 1
+    state = opt.state_dict()
+    assert state["rmsprop.step"] == 4
+    arrays = state.pop("arrays")
+    saved = {**json.loads(json.dumps(state)), "arrays": arrays}
+    again = bp.RMSprop(make_params("flat"), lr=0.01, **kw)
+    again.load_state_dict(saved)
+    assert again.state_dict()["rmsprop.step"] == 4
+    with pytest.raises(ValueError, match="rmsprop state 'step' must be an integer >= 0, got -1"):
+        again.load_state_dict({**saved, "rmsprop.step": -1})
+
+
 @pytest.mark.parametrize("name,kw", [("RMSprop", {"momentum": 0.5, "centered": True}),
                                      ("NAdam", {"weight_decay": 0.1}),
                                      ("Adam", {"amsgrad": True})])

@@ -228,3 +228,36 @@ def test_bad_fit_input_is_named(override, exc, message):
 def test_bad_hyperparameters_are_named(make, message):
     with pytest.raises(ValueError, match=message):
         make(_classifier().parameters())
+
+
+def test_evaluation_never_leaves_a_last_chunk_of_one_row():
+    """1,025 rows in chunks of 1,024 left one row alone, and a batch norm that uses its batch's
+    statistics in evaluation mode too has none for one sample: the row joins the chunk
+    before it. Row counts that left no single row are chunked as before."""
+    from backprop.training.evaluation import predict, predict_raw
+
+    rng = np.random.default_rng(0)
+    net = bp.Sequential(bp.Dense(3, 4, rng=0), bp.BatchNorm(4, track_running_stats=False),
+                        bp.ReLU(), bp.Dense(4, 2, rng=1))
+    X, y = rng.normal(size=(1025, 3)), rng.integers(0, 2, 1025)
+    whole = net.eval().forward(X).copy()  # the 1,025 rows as one batch
+    net.train()
+    np.testing.assert_array_equal(predict_raw(net, X), whole)
+    np.testing.assert_array_equal(predict(net, X, loss="softmax_cross_entropy"),
+                                  whole.argmax(axis=1))
+    scores = net.evaluate(X, y, loss="softmax_cross_entropy")
+    assert scores["accuracy"] == np.mean(whole.argmax(axis=1) == y)
+    assert net.training  # the mode is restored
+    from backprop.training.evaluation import row_chunks
+
+    assert row_chunks(1025, 1024) == [slice(0, 1025)]
+    assert row_chunks(2049, 1024) == [slice(0, 1024), slice(1024, 2049)]
+    for n in (1, 2, 1024, 1026, 2048):  # nothing left alone: the same chunks as before
+        assert row_chunks(n, 1024) == [slice(a, min(a + 1024, n)) for a in range(0, n, 1024)]
+    assert row_chunks(3, 1) == [slice(0, 1), slice(1, 2), slice(2, 3)]  # one row each, as asked
+    # any network's outputs are its forward pass over those chunks (1001: the last joins)
+    plain = bp.Sequential(bp.Dense(3, 4, rng=0), bp.Tanh(), bp.Dense(4, 2, rng=1))
+    for n in (1000, 1001, 1002):
+        np.testing.assert_array_equal(predict_raw(plain, X[:n], batch_size=100),
+                                      np.concatenate([plain.forward(X[rows]) for rows in
+                                                      row_chunks(n, 100)]))

@@ -187,7 +187,10 @@ static PyObject *adam_step(PyObject *self, PyObject *args) {
         long long t = lab[i];                                                         \
         if (t < 0 || t >= k) { *bad = i; return 0.0; }                                \
         T mx = zi[0];                                                                 \
-        for (Py_ssize_t j = 1; j < k; j++) mx = zi[j] > mx ? zi[j] : mx;              \
+        Py_ssize_t am = 0;                                                            \
+        for (Py_ssize_t j = 1; j < k; j++)                                            \
+            if (zi[j] > mx) { mx = zi[j]; am = j; }                                   \
+        *correct += (am == t);                                                        \
         T sum = 0;                                                                    \
         for (Py_ssize_t j = 0; j < k; j++) { T e = EXP(zi[j] - mx); gi[j] = e; sum += e; } \
         T scale = inv_m / sum;                                                        \
@@ -198,18 +201,19 @@ static PyObject *adam_step(PyObject *self, PyObject *args) {
     return total;
 
 static double xent_d(const double *z, const long long *lab, double *g, Py_ssize_t m,
-                     Py_ssize_t k, double inv_m, Py_ssize_t *bad) {
+                     Py_ssize_t k, double inv_m, Py_ssize_t *bad, Py_ssize_t *correct) {
     XENT_BODY(double, exp, log)
 }
 
 static double xent_f(const float *z, const long long *lab, float *g, Py_ssize_t m,
-                     Py_ssize_t k, double inv_m_, Py_ssize_t *bad) {
+                     Py_ssize_t k, double inv_m_, Py_ssize_t *bad, Py_ssize_t *correct) {
     const float inv_m = (float)inv_m_;
     XENT_BODY(float, expf, logf)
 }
 
-/* softmax_xent(z, labels, grad) -> sum of per-row losses; z and grad (m, k) of one float type,
- * labels int64 (m,). Raises ValueError naming the first out-of-range label. */
+/* softmax_xent(z, labels, grad) -> (sum of per-row losses, number of rows whose largest logit
+ * -- the first, as argmax -- is the label's); z and grad (m, k) of one float type, labels int64
+ * (m,). Raises IndexError naming the first out-of-range label. */
 static PyObject *softmax_xent(PyObject *self, PyObject *args) {
     PyObject *oz, *ol, *og;
     if (!PyArg_ParseTuple(args, "OOO", &oz, &ol, &og)) return NULL;
@@ -228,14 +232,16 @@ static PyObject *softmax_xent(PyObject *self, PyObject *args) {
     int ok = lb.itemsize == 8 && (lf[0] == 'q' || lf[0] == 'l') && lf[1] == 0 && m > 0 &&
              n % m == 0;
     double total = 0.0;
-    Py_ssize_t bad_row = -1;
+    Py_ssize_t bad_row = -1, correct = 0;
     if (ok) {
         Py_ssize_t k = n / m;
         Py_BEGIN_ALLOW_THREADS
         if (dbl)
-            total = xent_d(b[0].buf, lb.buf, b[1].buf, m, k, 1.0 / (double)m, &bad_row);
+            total = xent_d(b[0].buf, lb.buf, b[1].buf, m, k, 1.0 / (double)m, &bad_row,
+                           &correct);
         else
-            total = xent_f(b[0].buf, lb.buf, b[1].buf, m, k, 1.0 / (double)m, &bad_row);
+            total = xent_f(b[0].buf, lb.buf, b[1].buf, m, k, 1.0 / (double)m, &bad_row,
+                           &correct);
         Py_END_ALLOW_THREADS
     }
     long long bad_label = bad_row >= 0 ? ((long long *)lb.buf)[bad_row] : 0;
@@ -251,7 +257,69 @@ static PyObject *softmax_xent(PyObject *self, PyObject *args) {
                      bad_row);
         return NULL;
     }
-    return PyFloat_FromDouble(total);
+    return Py_BuildValue("(dn)", total, correct);
+}
+
+/* all_finite(x) -> bool: no NaN or infinity in x. The exponent bits of every element are
+ * tested with integer operations (an OR-reduction the compiler vectorises); one pass, no
+ * temporary -- the training guard's check of the whole flat gradient. */
+MULTIVERSION static int finite_f(const unsigned int *u, Py_ssize_t n) {
+    unsigned int bad = 0;
+    for (Py_ssize_t i = 0; i < n; i++) bad |= ((u[i] & 0x7f800000u) == 0x7f800000u);
+    return !bad;
+}
+MULTIVERSION static int finite_d(const unsigned long long *u, Py_ssize_t n) {
+    unsigned long long bad = 0;
+    for (Py_ssize_t i = 0; i < n; i++)
+        bad |= ((u[i] & 0x7ff0000000000000ull) == 0x7ff0000000000000ull);
+    return !bad;
+}
+
+static PyObject *all_finite(PyObject *self, PyObject *args) {
+    PyObject *o[1];
+    if (!PyArg_ParseTuple(args, "O", &o[0])) return NULL;
+    Py_buffer b[1];
+    int dbl, ok;
+    Py_ssize_t n;
+    if (get_buffers(o, b, 1, &dbl, &n) < 0) return NULL;
+    Py_BEGIN_ALLOW_THREADS
+    ok = dbl ? finite_d(b[0].buf, n) : finite_f(b[0].buf, n);
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&b[0]);
+    return PyBool_FromLong(ok);
+}
+
+/* relu_forward(x, y, mask): y = max(x, 0) with NaN kept (as np.maximum: -inf -> 0, NaN ->
+ * NaN), mask = 1 where x > 0 else 0 (in x's type); one pass for both. */
+#define RELU_BODY(T)                                                                      \
+    for (Py_ssize_t i = 0; i < n; i++) {                                                  \
+        T v = x[i];                                                                       \
+        T on = v > (T)0 ? (T)1 : (T)0;                                                    \
+        mask[i] = on;                                                                     \
+        y[i] = v > (T)0 ? v : (v != v ? v : (T)0);                                       \
+    }
+MULTIVERSION static void relu_f(const float *x, float *y, float *mask, Py_ssize_t n) {
+    RELU_BODY(float)
+}
+MULTIVERSION static void relu_d(const double *x, double *y, double *mask, Py_ssize_t n) {
+    RELU_BODY(double)
+}
+
+static PyObject *relu_forward(PyObject *self, PyObject *args) {
+    PyObject *o[3];
+    if (!PyArg_ParseTuple(args, "OOO", &o[0], &o[1], &o[2])) return NULL;
+    Py_buffer b[3];
+    int dbl;
+    Py_ssize_t n;
+    if (get_buffers(o, b, 3, &dbl, &n) < 0) return NULL;
+    Py_BEGIN_ALLOW_THREADS
+    if (dbl)
+        relu_d(b[0].buf, b[1].buf, b[2].buf, n);
+    else
+        relu_f(b[0].buf, b[1].buf, b[2].buf, n);
+    Py_END_ALLOW_THREADS
+    for (int i = 0; i < 3; i++) PyBuffer_Release(&b[i]);
+    Py_RETURN_NONE;
 }
 
 /* axpy(y, x, a): y += a * x */
@@ -280,8 +348,13 @@ static PyMethodDef methods[] = {
      "adam_step(p, g, m, v, mask_pre, mask_post, b1, b2, eps_hat, scale, lr, wd_pre, wd_post):"
      " a whole Adam/AdamW update of a flat parameter vector, fused."},
     {"softmax_xent", softmax_xent, METH_VARARGS,
-     "softmax_xent(z, labels, grad) -> summed loss; grad = (softmax(z) - onehot) / m."},
+     "softmax_xent(z, labels, grad) -> (summed loss, correct rows); grad = (softmax(z) -"
+     " onehot) / m."},
     {"axpy", axpy, METH_VARARGS, "axpy(y, x, a): y += a * x, in place."},
+    {"all_finite", all_finite, METH_VARARGS,
+     "all_finite(x) -> bool: no NaN or infinity in x (one pass, no temporary)."},
+    {"relu_forward", relu_forward, METH_VARARGS,
+     "relu_forward(x, y, mask): y = max(x, 0) (NaN kept), mask = 1[x > 0], in one pass."},
     {NULL, NULL, 0, NULL},
 };
 

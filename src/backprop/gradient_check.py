@@ -33,6 +33,7 @@ user layer that follows the contract.
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -174,7 +175,8 @@ def numerical_gradient(f: Any, x: np.ndarray, *, eps: float = 1e-6) -> np.ndarra
 
 def gradcheck(net: Layer, loss: Loss, X: Any, y: Any, *, eps: float = 1e-3,
               tolerance: float = 1e-7, floor: float = 1e-5, check_input: bool = False,
-              train_mode: bool = True, method: str = "five-point") -> GradcheckReport:
+              train_mode: bool = True, method: str = "five-point",
+              masks: Mapping[int, Any] | None = None) -> GradcheckReport:
     """Compare every parameter's backprop gradient with central finite differences.
 
     Parameters
@@ -197,10 +199,14 @@ def gradcheck(net: Layer, loss: Loss, X: Any, y: Any, *, eps: float = 1e-3,
     check_input : bool, default False
         Also check ``dJ/dX`` (reported as ``"input"``).
     train_mode : bool, default True
-        Check in training mode (batch norm uses batch statistics). Dropout is random: put
-        dropout layers in eval mode, or expect failures.
+        Check in training mode (batch norm uses batch statistics). Dropout is random: fix its
+        masks (``masks``), put dropout layers in eval mode, or expect failures.
     method : {"five-point", "central"}
         Finite-difference stencil.
+    masks : mapping of int to array-like, optional
+        A fixed keep-mask (``(m, n)`` of 0 / 1) for the ``Dropout`` at a network position,
+        given to it (:meth:`~backprop.layers.Dropout.set_mask`) before every evaluation of the
+        cost, so that every evaluation differentiates the same function.
 
     Returns
     -------
@@ -221,10 +227,20 @@ def gradcheck(net: Layer, loss: Loss, X: Any, y: Any, *, eps: float = 1e-3,
     y_arr = np.asarray(y)
     y64 = y_arr if np.issubdtype(y_arr.dtype, np.integer) else y_arr.astype(np.float64)
 
+    layers = getattr(net64, "layers", [net64])
+    masks = dict(masks or {})
+    for position in masks:
+        if not (isinstance(position, int) and 0 <= position < len(layers)
+                and hasattr(layers[position], "set_mask")):
+            raise ValueError(f"a mask is given for network position {position!r}, which is not "
+                             f"a Dropout layer")
+
     watcher = _KinkWatcher(net64)
 
     def cost() -> float:
         watcher.patterns = []
+        for position, mask in masks.items():
+            layers[position].set_mask(mask)  # used by the next forward only
         return loss.forward(net64.forward(X64), y64)
 
     cost()

@@ -15,7 +15,9 @@ That pays for large products on an otherwise idle machine. It fails twice:
    step) get one thread;
 2. otherwise the cores are shared among the trainings running on this machine: each training
    announces itself with a marker file (:func:`active_trainings` counts the ones whose process
-   is alive) and takes ``cores // trainings`` threads, at least one;
+   is alive) and takes ``cores // trainings`` threads, at least one; cores kept busy by other
+   programs (the one-minute load average, less what this process itself used since the last
+   look: :func:`load_elsewhere`) are left to them;
 3. a limit already set around the process -- ``OMP_NUM_THREADS``, ``threadpoolctl`` or joblib's
    workers, which limit themselves to ``cores // n_jobs`` -- is never exceeded.
 
@@ -31,6 +33,7 @@ import contextlib
 import itertools
 import os
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -85,14 +88,26 @@ def active_trainings(directory: Path | None = None) -> int:
     return count
 
 
+def load_elsewhere(own_cores: float = 0.0) -> float:
+    """Cores kept busy by other processes: the one-minute load average less ``own_cores`` (what
+    this process used lately); 0 where the system does not tell."""
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return 0.0
+    return max(0.0, load - own_cores)
+
+
 def choose_threads(flops_per_step: float, trainings: int, cores: int,
-                   limit: int | None = None) -> int:
+                   limit: int | None = None, busy: float = 0.0) -> int:
     """The policy itself (see the module docstring): one thread for small products, else an equal
-    share of the cores among the running trainings, never above ``limit``."""
+    share among the running trainings of the cores other programs leave free (``busy`` of them
+    are taken), never above ``limit``."""
+    free = max(1, cores - int(busy + 0.5))
     if flops_per_step < SMALL_FLOPS:
         threads = 1
     else:
-        threads = max(1, cores // max(1, trainings))
+        threads = max(1, free // max(1, trainings))
     if limit is not None:
         threads = min(threads, max(1, limit))
     return threads
@@ -129,6 +144,7 @@ class ThreadPolicy:
         self._limiter: Any = None
         self._controller: Any = None
         self._outer_limit: int | None = None
+        self._clock: tuple[float, float] | None = None  # (wall, cpu) at the last look
 
     def __enter__(self) -> ThreadPolicy:
         fixed = os.environ.get("BACKPROP_THREADS", "").strip()
@@ -158,10 +174,18 @@ class ThreadPolicy:
             return self.threads
         trainings = active_trainings(self.directory) if self._marker is not None else 1
         threads = choose_threads(self.flops_per_step, trainings, available_cores(),
-                                 self._outer_limit)
+                                 self._outer_limit, load_elsewhere(self._own_cores()))
         if threads != self.threads:
             self._apply(threads)
         return self.threads
+
+    def _own_cores(self) -> float:
+        """Cores this process used since the last look (its CPU time over the wall time)."""
+        now = (time.perf_counter(), time.process_time())
+        last, self._clock = self._clock, now
+        if last is None or now[0] <= last[0]:
+            return 0.0
+        return (now[1] - last[1]) / (now[0] - last[0])
 
     def _apply(self, threads: int) -> None:
         if self._limiter is not None:

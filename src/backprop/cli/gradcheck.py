@@ -39,7 +39,9 @@ def run(args: argparse.Namespace) -> int:
 
     spec = load_spec_or_article(args.spec)
     names = article_names(spec.net)
-    report = gradcheck(spec.net, spec.loss, spec.x, spec.y)
+    # a dropout's mask is fixed for the check (the spec's, or drawn once from its seed): a new
+    # mask at every evaluation would make the finite differences meaningless
+    report = gradcheck(spec.net, spec.loss, spec.x, spec.y, masks=spec.dropout_masks())
     for p in report.params:
         p.name = names.get(p.name, p.name)
     emit(json_text(report.to_dict()) if args.format == "json" else str(report), None)

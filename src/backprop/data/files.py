@@ -41,6 +41,21 @@ _IDX_TYPES: dict[int, np.dtype] = {
 _GZIP_MAGIC = b"\x1f\x8b"
 
 
+def _check_data_file(path: Path, what: str) -> None:
+    """``path`` must be a regular file: a missing one is a ``FileNotFoundError``; a folder, a
+    named pipe, a device or a socket is a ``ValueError`` that says which (reading a pipe would
+    wait for a writer, a device may never end)."""
+    if path.is_file():
+        return
+    if not path.exists():
+        raise FileNotFoundError(f"{what} not found: {path}")
+    kind = (" but a folder" if path.is_dir() else " but a named pipe (FIFO)" if path.is_fifo()
+            else " but a socket" if path.is_socket()
+            else " but a device" if path.is_block_device() or path.is_char_device() else "")
+    raise ValueError(f"{what} {str(path)!r} is not a regular file{kind}; data is read from "
+                     f"regular files only")
+
+
 def _read_maybe_gzip(path: Path) -> bytes:
     """File contents, gunzipped when the file starts with the gzip magic bytes."""
     raw = path.read_bytes()
@@ -87,8 +102,7 @@ def load_idx(path: str | os.PathLike[str]) -> np.ndarray:
         bytes, corrupt gzip.
     """
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"IDX file not found: {path}")
+    _check_data_file(path, "IDX file")
     data = _read_maybe_gzip(path)
     if len(data) < 4:
         raise ValueError(f"{path}: not an IDX file (only {len(data)} bytes, the header needs 4)")
@@ -295,8 +309,7 @@ def load_csv(path: str | os.PathLike[str], *, label_column: int | str | None = -
         another width, a field longer than the CSV reader's limit, text that is not UTF-8.
     """
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"CSV file not found: {path}")
+    _check_data_file(path, "CSV file")
     if header not in (True, False, "auto"):
         raise ValueError(f"header must be True, False or 'auto', got {header!r}")
     if not isinstance(delimiter, str) or len(delimiter) != 1:
@@ -410,8 +423,7 @@ def load_npz(path: str | os.PathLike[str], x_key: str = "X", y_key: str | None =
     from ..io import read_npz  # bounded: headers checked against sizes before allocating
 
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"npz file not found: {path}")
+    _check_data_file(path, "npz file")
     arrays = read_npz(path, what="data file (.npz)", allow_text=True)
     keys = sorted(arrays)
     for key in (x_key, y_key):

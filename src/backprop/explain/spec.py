@@ -38,7 +38,9 @@ Keys
     of the layer) freezes a parameter: the optimiser leaves it out, its gradient is still
     computed and shown. The last layer may have ``"activation": "softmax"`` with
     ``softmax_cross_entropy`` (an activation that is the loss's link): the loss takes the
-    logits and the trace shows the probabilities as :math:`a^{[L]}`.
+    logits and the trace shows the probabilities as :math:`a^{[L]}`. An element-wise link is
+    the loss's alone: ``binary_cross_entropy`` applies the sigmoid itself, so its last layer has
+    ``"activation": "identity"``; a sigmoid there would be applied twice and is refused.
 ``loss`` (default ``"squared"``)
     A name from :data:`backprop.losses.LOSSES`; ``"squared"`` is the article's
     :math:`L = \tfrac12 \sum_k (y_k - \hat y_k)^2`. A loss that takes class labels
@@ -72,6 +74,7 @@ numbers overflow (the first non-finite value is named).
 
 from __future__ import annotations
 
+import copy
 import inspect
 import json
 import math
@@ -179,6 +182,19 @@ class Spec:
             raise SpecError(str(exc)) from None
         return run.steps[0] if len(run) == 1 and self.batches is None and self.steps == 1 \
             else run
+
+    def dropout_masks(self) -> dict[int, np.ndarray]:
+        """The keep-mask of every dropout layer in the first step, by network position: the
+        spec's fixed ``mask``, or for a dropout given a ``seed`` the mask it draws from that
+        seed on the first forward pass (drawn on a copy; the spec's network is left as it is).
+        A gradient check uses them so that every evaluation sees the same network."""
+        work = Sequential(*copy.deepcopy(list(self.net)))
+        work.train(True)
+        for position, mask in self.masks.items():
+            work[position].set_mask(mask)
+        work.forward(self.x)
+        return {i: layer.mask.copy() for i, layer in enumerate(work)
+                if hasattr(layer, "set_mask") and getattr(layer, "mask", None) is not None}
 
 
 # --- reading ------------------------------------------------------------------------------------
@@ -312,6 +328,14 @@ def _links(name: str) -> list[str]:
     canonical = LAYERS.canonical(name)
     return [n for n, cls in LOSSES.items()
             if LAYERS.get(cls.link) is not None and LAYERS.canonical(cls.link) == canonical]
+
+
+def _applies_the_link(layer: Layer, loss: Loss) -> bool:
+    """Whether ``layer`` is the function ``loss`` applies to the network's output itself (its
+    link: the sigmoid of binary cross-entropy), so that the two together apply it twice. An
+    identity link changes nothing: only a loss that turns outputs into probabilities counts."""
+    link = LAYERS.get(loss.link)
+    return loss.classifier and link is not None and type(layer) is link
 
 
 def _trainable(item: Mapping, layer: Layer, where: str, position: int) -> list[str]:
@@ -547,6 +571,7 @@ def _load(data: Any) -> Spec:
     frozen: list[str] = []
     masks: dict[int, np.ndarray] = {}
     mask_layer: dict[int, int] = {}  # network position -> the spec's layer number
+    owner: list[int] = []  # the spec's layer number of each network position
     link = False
     width = x.shape[1]
     for l, item in enumerate(layers, start=1):
@@ -563,6 +588,7 @@ def _load(data: Any) -> Spec:
             link = link or fused
             frozen += _trainable(item, built[0], f"layer {l}", position)
             modules += built
+            owner += [l] * len(built)
             width = built[0].n_out
             continue
         layer, mask = _other(item, l, width, kind)
@@ -571,8 +597,23 @@ def _load(data: Any) -> Spec:
             masks[position] = mask
             mask_layer[position] = l
         modules.append(layer)
+        owner.append(l)
         out = layer.output_width(width)
         width = width if out is None else out
+
+    # the last layer that computes something (a dropout only masks) must not apply the link the
+    # loss applies itself: sigmoid then binary cross-entropy would take the sigmoid twice
+    last = next((k for k in reversed(range(len(modules)))
+                 if modules[k].role != "regularization"), None)
+    if last is not None and _applies_the_link(modules[last], loss):
+        l, act = owner[last], modules[last].name
+        if LAYERS.get(layers[l - 1].get("type", "dense")) is Dense:
+            raise SpecError(f"layer {l}: the {name} loss applies the {act} itself (it takes the "
+                            f"logits), so \"activation\": \"{layers[l - 1]['activation']}\" here "
+                            f"would apply it twice; write \"activation\": \"identity\" instead")
+        raise SpecError(f"layer {l} ({layers[l - 1]['type']}): the {name} loss applies the {act} "
+                        f"itself (it takes the logits), so this layer would apply it twice; leave "
+                        f"it out")
 
     if batches_given:
         batches = []

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import compiled
 from .._checks import check_non_negative, check_positive
 from .base import Activation, Notation, register_activation
 
@@ -131,13 +132,11 @@ class ReLU(Activation):
 
     At exactly ``z = 0`` the derivative is taken as 0, as PyTorch does.
 
-    Forward and backward both multiply by the stored 0/1 mask ``1[z > 0]`` (kept in the input's
-    float dtype): a same-type multiply is about three times cheaper than ``np.maximum`` (which
-    must propagate NaNs) or a multiply by a boolean array. ``-inf * 0`` would be NaN, so a sum
-    of the output finds a non-finite value, and only then are the outputs of ``-inf`` inputs set
-    to 0: ``ReLU(-inf) = 0``, a NaN input stays NaN. The sum (about as costly as the multiply
-    itself) is skipped on the training hot path -- inside a network in training mode, where an
-    infinite pre-activation is a divergence that the training guard reports by layer.
+    Forward computes the output and the 0/1 mask ``1[z > 0]`` (kept in the input's float dtype)
+    that backward multiplies by: with the compiled kernels in one pass over memory (writing into
+    a buffer reused from step to step inside a network), otherwise with ``np.greater`` and
+    ``np.maximum``. Both give the same numbers: ``ReLU(-inf) = 0`` and a NaN stays NaN (the
+    training guard reports it).
     """
 
     name = "relu"
@@ -149,18 +148,25 @@ class ReLU(Activation):
     def __init__(self) -> None:
         super().__init__()
         self._mask: np.ndarray | None = None
+        self._out: np.ndarray | None = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         mask = self._mask
         if mask is None or mask.shape != x.shape or mask.dtype != x.dtype:
-            mask = np.empty_like(x)
+            mask = self._mask = np.empty_like(x)
+        kernels = compiled.kernels
+        if (kernels is not None and x.dtype.kind == "f" and x.dtype.itemsize in (4, 8)
+                and x.flags.c_contiguous):
+            if self.reuse_output:
+                y = self._out
+                if y is None or y.shape != x.shape or y.dtype != x.dtype:
+                    y = self._out = np.empty_like(x)
+            else:
+                y = np.empty_like(x)
+            kernels.relu_forward(x, y, mask)
+            return y
         np.greater(x, 0, out=mask)
-        self._mask = mask
-        y = x * mask
-        if (not (self.training and self.reuse_output) and y.dtype.kind == "f"
-                and not np.isfinite(np.add.reduce(y, axis=None))):
-            y[np.isneginf(x)] = 0  # -inf * 0 is NaN; max(-inf, 0) is 0
-        return y
+        return np.maximum(x, 0)  # max(-inf, 0) = 0; a NaN stays NaN
 
     def backward(self, dy: np.ndarray, input_grad: bool = True) -> np.ndarray:
         return dy * self._mask

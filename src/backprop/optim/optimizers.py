@@ -227,7 +227,7 @@ class Optimizer:
             self._updates = [np.empty_like(flat_data)]
             # the views the flat step writes through; a layer attribute re-assigned later
             # (net[0].W = ...) would silently stop training, so step() checks these first
-            self._views = [(p, p.data, p.grad) for p in self.params]
+            self._views = [_view(p) for p in self.params]
         else:
             layout = None
             self._flat = None
@@ -408,12 +408,20 @@ class Optimizer:
                                    adam.b1, adam.b2, eps_hat, scale, self._lr, wd_pre, wd_post)
 
     def _check_views(self) -> None:
-        for p, data, grad in self._views:
-            if p.data is not data or p.grad is not grad:
-                raise RuntimeError(
-                    f"parameter {p.name!r} was replaced by a new array after the optimiser was "
-                    f"created, so the optimiser no longer updates it; assign in place instead "
-                    f"(layer.{p.attr}[...] = values) or create the optimiser afterwards")
+        # the layers' own attribute dictionaries, read directly: a few dictionary lookups a step
+        for p, attrs, attr, data, grad_attr, grad in self._views:
+            if attrs is None:
+                if p.data is not data or p.grad is not grad:
+                    self._replaced(p)
+            elif attrs.get(attr) is not data or attrs.get(grad_attr) is not grad:
+                self._replaced(p)
+
+    @staticmethod
+    def _replaced(p: Parameter) -> None:
+        raise RuntimeError(
+            f"parameter {p.name!r} was replaced by a new array after the optimiser was "
+            f"created, so the optimiser no longer updates it; assign in place instead "
+            f"(layer.{p.attr}[...] = values) or create the optimiser afterwards")
 
     def zero_grad(self) -> None:
         """Set every gradient to zero (``backward`` assigns gradients, so this is rarely needed)."""
@@ -681,9 +689,9 @@ class RMSprop(Optimizer):
 
     The chain is [clip] -> L2 decay -> :class:`ScaleByRMS` -> :class:`Momentum` -> scale by
     :math:`-\alpha_{lr}`; PyTorch's zero-initialised ``momentum_buffer`` equals
-    :class:`Momentum`'s first buffer :math:`b_1 = r_1`. State: ``rmsprop.square_avg``,
-    ``rmsprop.grad_avg`` (centered) and ``momentum.buf`` (PyTorch's ``momentum_buffer``, under
-    the name SGD's momentum uses here).
+    :class:`Momentum`'s first buffer :math:`b_1 = r_1`. State: ``rmsprop.step`` (PyTorch's
+    ``step``), ``rmsprop.square_avg``, ``rmsprop.grad_avg`` (centered) and ``momentum.buf``
+    (PyTorch's ``momentum_buffer``, under the name SGD's momentum uses here).
 
     Where libraries differ: :math:`\epsilon` outside the square root (PyTorch); TensorFlow and
     optax's default add it inside (see :class:`ScaleByRMS`).
@@ -820,6 +828,15 @@ def register_optimizer(name: str, factory: Callable[..., Optimizer], *,
     """Make ``factory(params, **kwargs)`` (an :class:`Optimizer` subclass or a function that
     returns one) available by ``name``."""
     return OPTIMIZERS.add(name, factory, replace=replace)
+
+
+def _view(p: Parameter) -> tuple[Any, ...]:
+    """What ``_check_views`` compares for one parameter: the owner's attribute dictionary when
+    the arrays live there (the usual case), else None and the generic ``p.data`` / ``p.grad``."""
+    attrs = getattr(p.owner, "__dict__", None)
+    if attrs is None or p.attr not in attrs or p.grad_attr not in attrs:
+        attrs = None
+    return p, attrs, p.attr, p.data, p.grad_attr, p.grad
 
 
 def make_optimizer(name: str, params: Iterable[Parameter], **kwargs: Any) -> Optimizer:

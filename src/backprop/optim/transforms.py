@@ -819,6 +819,12 @@ class ScaleByRMS(Transform):
         :math:`\epsilon > 0`.
     centered : bool, default False
         Fixed at construction (it decides which state is kept).
+
+    Attributes
+    ----------
+    t : int
+        Number of steps taken (PyTorch's ``step``; the update never reads it, it is kept so the
+        state is PyTorch's).
     """
 
     name = "rmsprop"
@@ -831,6 +837,7 @@ class ScaleByRMS(Transform):
         self.alpha = alpha
         self.eps = eps
         self._centered = check_bool("centered", centered)
+        self.t = 0
 
     @property
     def centered(self) -> bool:
@@ -845,9 +852,11 @@ class ScaleByRMS(Transform):
         else:
             self.grad_avg, self._ga_run = [], [None] * len(self._sq_run)
         self._scratch = _Scratch(self._sq_run).views
+        self.t = 0
 
     def update(self, updates: list[np.ndarray], params: list[np.ndarray]) -> None:
         alpha, eps = self._alpha, self._eps
+        self.t += 1
         for u, sq, ga, s in zip(updates, self._sq_run, self._ga_run, self._scratch, strict=True):
             _ema_of_square(sq, u, alpha, s)
             if ga is not None:
@@ -861,7 +870,7 @@ class ScaleByRMS(Transform):
             np.divide(u, s, out=u)
 
     def param_state(self, i: int) -> dict[str, Any]:
-        out: dict[str, Any] = {"square_avg": self.square_avg[i].copy()}
+        out: dict[str, Any] = {"step": self.t, "square_avg": self.square_avg[i].copy()}
         if self._centered:
             out["grad_avg"] = self.grad_avg[i].copy()
         return out
@@ -873,7 +882,7 @@ class ScaleByRMS(Transform):
         _copy_in(state, targets, i)
 
     def _state_scalars(self) -> dict[str, Any]:
-        return {"centered": self._centered}
+        return {"step": self.t, "centered": self._centered}
 
     def _state_arrays(self) -> dict[str, np.ndarray]:
         out = {f"square_avg.{i}": a for i, a in enumerate(self.square_avg)}
@@ -882,8 +891,11 @@ class ScaleByRMS(Transform):
 
     def _load_state(self, scalars: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
         _check_fixed(self.name, "centered", scalars.get("centered"), self._centered)
+        # a state saved before the count was kept has none; the update never reads it
+        t = _step_count(self.name, scalars.get("step", 0), "step")
         self._load_arrays("square_avg", arrays, self.square_avg)
         self._load_arrays("grad_avg", arrays, self.grad_avg)
+        self.t = t
 
 
 class ScaleByNAdam(Transform):

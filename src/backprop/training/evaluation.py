@@ -75,8 +75,21 @@ def _warn_nonfinite(out: np.ndarray) -> None:
                       f"these predictions mean nothing", NonFiniteOutputWarning, stacklevel=4)
 
 
+def row_chunks(n: int, size: int) -> list[slice]:
+    """The rows ``0..n-1`` in consecutive slices of ``size`` rows, except that a last slice of
+    a single row joins the one before it (``1025, 1024`` -> one slice of 1025 rows): a network
+    that normalises with its batch's own statistics in evaluation mode too
+    (``BatchNorm(track_running_stats=False)``) has none for one sample. With ``size`` 1 every
+    slice is one row, as asked."""
+    starts = list(range(0, n, size))
+    if size > 1 and len(starts) > 1 and n - starts[-1] == 1:
+        starts.pop()
+    return [slice(a, b) for a, b in zip(starts, [*starts[1:], n], strict=True)]
+
+
 def predict_raw(net: Sequential, X: Any, *, batch_size: int = 1024) -> np.ndarray:
-    """Network outputs in evaluation mode, computed in batches (the net's mode is restored).
+    """Network outputs in evaluation mode, computed in batches of ``batch_size`` rows (never a
+    last batch of one row: see :func:`row_chunks`); the net's mode is restored.
 
     ``X`` goes to the first layer as it is (no input transform): the engine level."""
     X = check_inputs(X, net.input_width)
@@ -84,8 +97,8 @@ def predict_raw(net: Sequential, X: Any, *, batch_size: int = 1024) -> np.ndarra
     net.eval()
     try:
         with np.errstate(over="ignore", invalid="ignore"):
-            outs = [np.array(net.forward(X[i:i + batch_size]), copy=True)
-                    for i in range(0, X.shape[0], batch_size)]
+            outs = [np.array(net.forward(X[rows]), copy=True)
+                    for rows in row_chunks(X.shape[0], batch_size)]
     finally:
         net.train(was_training)
     out = np.concatenate(outs, axis=0)

@@ -36,6 +36,7 @@ with the same parameters as an uninterrupted one.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import warnings
 from collections.abc import Iterable
@@ -44,11 +45,13 @@ from typing import Any
 
 import numpy as np
 
+from .. import compiled
 from .._checks import check_bool, check_int, check_range
 from ..layers.sequential import Sequential
 from ..losses import Loss, resolve_loss
 from ..optim.optimizers import OPTIMIZERS, Optimizer, make_optimizer
 from ..parameters import contiguous_run
+from ..threads import ThreadPolicy, flops_per_step
 from .callbacks import (
     Callback,
     EarlyStopping,
@@ -80,10 +83,15 @@ def _first_nonfinite_layer_output(net: Sequential, xb: np.ndarray) -> str:
 
 def _nonfinite_grad(params: list[Any], flat_grad: np.ndarray | None = None) -> str | None:
     """Name the parameter whose gradient holds a NaN or an infinity (None if all are finite)."""
-    # a sum is NaN/inf when any element is: one cheap reduction over the flat gradient buffer
-    # (or one per parameter); only a non-finite sum pays for the element-wise search
-    if flat_grad is not None and math.isfinite(float(flat_grad.sum())):
-        return None
+    # one pass over the flat gradient buffer: the compiled test of every element's exponent,
+    # or a sum (NaN/inf when any element is); only a bad gradient pays for naming the parameter
+    if flat_grad is not None:
+        kernels = compiled.kernels
+        if kernels is not None and flat_grad.flags.c_contiguous:
+            if kernels.all_finite(flat_grad):
+                return None
+        elif math.isfinite(float(flat_grad.sum())):
+            return None
     for p in reversed(params):  # backward runs last layer first: name the origin
         # a float32 sum of huge finite values can overflow: confirm element-wise
         if not math.isfinite(float(np.sum(p.grad))) and not np.all(np.isfinite(p.grad)):
@@ -214,6 +222,10 @@ def run_epochs(state: TrainState, callbacks: list[Callback]) -> History:
     flat_grad = run[1] if run is not None else None
     net.train()
     snapshots = _Snapshots(state.state_arrays(), SNAPSHOT_EVERY)
+    # the per-batch hooks of the callbacks that have them (most callbacks act once an epoch)
+    batch_begin = _hooks(callbacks, "on_batch_begin")
+    after_backward = _hooks(callbacks, "on_after_backward")
+    batch_end = _hooks(callbacks, "on_batch_end")
     for cb in callbacks:
         cb.on_train_begin(state)
     # Overflow inside a diverging step is reported once, by the guard, not as NumPy warnings.
@@ -233,8 +245,8 @@ def run_epochs(state: TrainState, callbacks: list[Callback]) -> History:
                 wb = batch[2] if len(batch) > 2 else None  # sample weights, when fit has them
                 state.step += 1
                 snapshots.step(state.epoch, state.step)
-                for cb in callbacks:
-                    cb.on_batch_begin(state)
+                for hook in batch_begin:
+                    hook(state)
                 out = net.forward(xb)
                 J = loss.forward(out, yb) if wb is None else loss.forward(out, yb,
                                                                            sample_weight=wb)
@@ -245,8 +257,8 @@ def run_epochs(state: TrainState, callbacks: list[Callback]) -> History:
                               snapshots, batch, current_ok=False)
                     break
                 net.backward(loss.backward(), input_grad=False)
-                for cb in callbacks:
-                    cb.on_after_backward(state)
+                for hook in after_backward:
+                    hook(state)
                 bad = _nonfinite_grad(params, flat_grad)
                 if bad is not None:
                     _diverged(state, f"a non-finite gradient appeared at epoch {state.epoch}, "
@@ -255,8 +267,8 @@ def run_epochs(state: TrainState, callbacks: list[Callback]) -> History:
                     break
                 optimizer.step()
                 meter.add(J, out, yb, wb)
-                for cb in callbacks:
-                    cb.on_batch_end(state, {"loss": J})
+                for hook in batch_end:
+                    hook(state, {"loss": J})
             if state.history.diverged:
                 break
             if not _all_finite(state.state_arrays()):
@@ -283,6 +295,14 @@ def run_epochs(state: TrainState, callbacks: list[Callback]) -> History:
     if state.stop_reason:
         state.history.stop_reason = state.stop_reason
     return state.history
+
+
+def _hooks(callbacks: list[Callback], name: str) -> list[Any]:
+    """The bound ``name`` methods of the callbacks that do something there (a class that
+    overrides it, or a function set on the instance, as ``LambdaCallback`` does)."""
+    base = getattr(Callback, name)
+    return [getattr(cb, name) for cb in callbacks
+            if name in vars(cb) or getattr(type(cb), name) is not base]
 
 
 def _restore(state: TrainState, snapshot: list[np.ndarray]) -> None:
@@ -407,7 +427,7 @@ def fit(net: Sequential, X: Any, y: Any, *, loss: Loss | str, optimizer: Optimiz
         callbacks: Iterable[Callback] = (), verbose: bool = True,
         checkpoint: str | Path | None = None, checkpoint_every: int = 1,
         resume: str | Path | None = None, diagnostics: Any = False,
-        sample_weight: Any = None) -> History:
+        sample_weight: Any = None, threads: int | str | None = "auto") -> History:
     """Train ``net`` on ``(X, y)`` with mini-batch gradient descent.
 
     Parameters
@@ -459,6 +479,12 @@ def fit(net: Sequential, X: Any, y: Any, *, loss: Loss | str, optimizer: Optimiz
         Each sample's weight in the cost of its batch: the loss of a batch is
         :math:`\\sum_i s_i L_i / \\sum_i s_i` (a weight of 2 counts a sample twice). Validation
         is unweighted.
+    threads : "auto", int or None, default "auto"
+        BLAS threads during training. ``"auto"``: :class:`backprop.threads.ThreadPolicy` --
+        one thread when the step's matrix products are too small to share, otherwise the cores
+        shared among the backprop trainings running on the machine, looked at again every epoch
+        (needs threadpoolctl, the ``threads`` extra). An int fixes the number; None leaves the
+        BLAS as it is.
 
     Returns
     -------
@@ -553,9 +579,59 @@ def fit(net: Sequential, X: Any, y: Any, *, loss: Loss | str, optimizer: Optimiz
     else:
         check_int("checkpoint_every", checkpoint_every, minimum=1)
 
+    policy = _thread_policy(threads, net, batch_size)
     state = TrainState(net=net, loss=loss, optimizer=optimizer, history=History(),
                        epochs=epochs, steps_per_epoch=len(iterator), iterator=iterator,
                        schedule=schedule)
     if resume is not None:
         restore_checkpoint(resume, state, chain)
-    return run_epochs(state, chain)
+    with policy:
+        if isinstance(policy, ThreadPolicy):
+            chain.insert(0, _LookAgainAtThreads(policy))
+        return run_epochs(state, chain)
+
+
+class _LookAgainAtThreads(Callback):
+    """Re-applies the thread policy at every epoch: a training started (or ended) elsewhere in
+    the meantime changes the share of the cores."""
+
+    def __init__(self, policy: ThreadPolicy):
+        self.policy = policy
+
+    def on_epoch_begin(self, state: TrainState) -> None:
+        if state.epoch > 1:
+            self.policy.update()
+
+
+def _thread_policy(threads: int | str | None, net: Sequential, batch_size: int) -> Any:
+    """The context that sets the BLAS threads for the run (see ``fit``'s ``threads``)."""
+    if threads is None:
+        return contextlib.nullcontext()
+    if threads == "auto":
+        widths = [(layer.input_width, layer.output_width(layer.input_width))
+                  for layer in net.layers
+                  if layer.role == "affine" and layer.input_width is not None]
+        return ThreadPolicy(flops_per_step(widths, batch_size))
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise ValueError(f"threads must be 'auto', None or an integer >= 1, got {threads!r}")
+    return _FixedThreads(threads)
+
+
+class _FixedThreads:
+    """``threads=N``: the BLAS limited to N threads for the run (threadpoolctl, if installed)."""
+
+    def __init__(self, n: int):
+        self.n = n
+        self._limits: Any = None
+
+    def __enter__(self) -> _FixedThreads:
+        try:
+            from threadpoolctl import threadpool_limits
+        except ImportError:
+            return self
+        self._limits = threadpool_limits(self.n, user_api="blas")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._limits is not None:
+            self._limits.restore_original_limits()

@@ -142,7 +142,6 @@ EN: dict[str, str] = {
                           "{worst} ({worst_accuracy:.0f}%).",
     "lab_optimizer": "optimizer",
     "lab_settings": "settings",
-    "lab_time": "time",
     "lab_optimizers_title": "{dataset}, {n_samples} samples, network {arch} (ReLU, He init), "
                             "{epochs} epochs, seed {seed}",
     "lab_optimizers_lowest": "After {epochs} epochs the lowest training loss is {best}'s "
@@ -160,8 +159,8 @@ EN: dict[str, str] = {
     "lab_optimizers_adamw_not_smaller": "AdamW ends at {adamw:.4f} against Adam's {adam:.4f}; "
                                         "its weights end no smaller (norm {adamw_norm:.3g} vs "
                                         "{adam_norm:.3g}).",
-    "lab_optimizers_time": "Wall time per run: {fastest_seconds:.2f}s ({fastest}) to "
-                           "{slowest_seconds:.2f}s ({slowest}).",
+    "lab_optimizers_time": "Wall time per run (measured on this machine, so it changes from run "
+                           "to run): {per_run}. The fastest is {fastest}, the slowest {slowest}.",
     "lab_optimizers_plot": "Optimisers on {dataset} ({arch} ReLU, seed {seed})",
     "lab_optimizers_boundary": "{name} after {epochs} epochs",
     # --- chain rule (backprop chain, bp.chain) -------------------------------------------------

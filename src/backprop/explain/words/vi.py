@@ -138,7 +138,6 @@ VI: dict[str, str] = {
                           "{worst} ({worst_accuracy:.0f}%).",
     "lab_optimizer": "bộ tối ưu",
     "lab_settings": "thiết lập",
-    "lab_time": "thời gian",
     "lab_optimizers_title": "{dataset}, {n_samples} mẫu, mạng {arch} (ReLU, khởi tạo He), "
                             "{epochs} epoch, seed {seed}",
     "lab_optimizers_lowest": "Sau {epochs} epoch, mất mát huấn luyện thấp nhất là của {best} "
@@ -156,8 +155,8 @@ VI: dict[str, str] = {
     "lab_optimizers_adamw_not_smaller": "AdamW kết thúc ở {adamw:.4f}, Adam ở {adam:.4f}; các "
                                         "trọng số của AdamW không nhỏ hơn (chuẩn "
                                         "{adamw_norm:.3g} so với {adam_norm:.3g}).",
-    "lab_optimizers_time": "Thời gian mỗi lần chạy: từ {fastest_seconds:.2f} giây ({fastest}) "
-                           "đến {slowest_seconds:.2f} giây ({slowest}).",
+    "lab_optimizers_time": "Thời gian thực mỗi lần chạy (đo trên máy này nên thay đổi giữa các "
+                           "lần chạy): {per_run}. Nhanh nhất là {fastest}, chậm nhất là {slowest}.",
     "lab_optimizers_plot": "Các bộ tối ưu trên {dataset} ({arch} ReLU, seed {seed})",
     "lab_optimizers_boundary": "{name} sau {epochs} epoch",
     # --- chain rule (backprop chain, bp.chain) -------------------------------------------------
