@@ -21,6 +21,9 @@ Data flows one way -- record -> document -> text / Markdown / HTML / JSON:
   :mod:`.marking` marks them (:func:`check`: right, wrong, or wrong only because of an earlier
   number) and :mod:`.misconceptions` names the wrong rule a wrong number shows;
   :mod:`.feedback` builds the marker's report;
+* :mod:`.topics` -- the exercise topics (what network, which numbers asked, how they are drawn)
+  and :mod:`.sheets` -- :func:`exercises` draws one sheet per student and builds the sheet and
+  its key (the answers, the derivation, the JSON ``backprop check`` reads);
 * :mod:`.steps` -- builds the :class:`~.document.Document` of the article's steps 1-10 from a
   trace, with the optimiser's update, batch norm and dropout explained in their own words;
   :mod:`.run_report` builds the document of a saved training run (``backprop report``);
@@ -43,8 +46,10 @@ from .graph import Chain, chain
 from .marking import Marking, check
 from .misconceptions import MISCONCEPTIONS, Misconception, register_misconception
 from .record import LayerTrace, Steps, Trace, trace, trace_steps
+from .sheets import Exercise, exercises
+from .topics import TOPICS, Topic, register_topic
 from .words import LANGUAGES
 
-__all__ = ["LANGUAGES", "MISCONCEPTIONS", "Chain", "FormulaError", "LayerTrace", "Marking",
-           "Misconception", "Steps", "Trace", "chain", "check", "register_misconception",
-           "trace", "trace_steps"]
+__all__ = ["LANGUAGES", "MISCONCEPTIONS", "TOPICS", "Chain", "Exercise", "FormulaError",
+           "LayerTrace", "Marking", "Misconception", "Steps", "Topic", "Trace", "chain", "check",
+           "exercises", "register_misconception", "register_topic", "trace", "trace_steps"]

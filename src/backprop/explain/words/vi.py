@@ -457,4 +457,35 @@ VI: dict[str, str] = {
     "check_given": "Của bạn",
     "check_from_yours": "Tính từ số của bạn",
     "check_unknown": "Không kiểm tra, bước này không có con số như vậy: {keys}.",
+    # --- phiếu bài tập (backprop exercise, bp.explain.exercises) -------------------------------
+    "exercise_title": "Bài tập: {title} (học sinh {student})",
+    "exercise_key_title": "Đáp án: {title} (học sinh {student})",
+    "exercise_who": "Phiếu của học sinh {student}, hạt giống {seed}: lệnh {command} tạo lại "
+                    "đúng phiếu này.",
+    "exercise_given": "Cho biết",
+    "exercise_quantity": "Đại lượng",
+    "exercise_value": "Giá trị",
+    "exercise_rows": "W[l] có một hàng cho mỗi nơ-ron của lớp l: hàng j chứa các trọng số đi "
+                     "vào nơ-ron j. Một danh sách các hàng (X, Y) là một mini-batch, mỗi hàng "
+                     "một mẫu.",
+    "exercise_layer": "{name} (lớp thứ {n} của mạng)",
+    "exercise_loss": "Hàm mất mát",
+    "exercise_optimizer": "Bộ tối ưu (tham số như torch.optim)",
+    "exercise_steps": "Số bước huấn luyện (mỗi bước trên cùng một mẫu)",
+    "exercise_find": "Cần tìm",
+    "exercise_find_intro": "Viết mỗi con số với ít nhất 4 chữ số thập phân, tính từ chính các "
+                           "con số trước đó của bạn. Để được kiểm tra, hãy ghi chúng vào một "
+                           "tệp JSON theo tên ở cột đầu (\"delta[2]_1\") hoặc theo đường dẫn ở "
+                           "cột thứ hai, rồi đưa tệp đó cho backprop check cùng với đáp án của "
+                           "phiếu.",
+    "exercise_find_formula": "Viết mỗi con số với ít nhất 4 chữ số thập phân. Để được kiểm tra, "
+                             "hãy ghi chúng vào một tệp JSON dạng {{\"value\": ..., \"grad\": "
+                             "{{\"x\": ...}}}} rồi đưa tệp đó cho backprop check cùng với đáp "
+                             "án của phiếu.",
+    "exercise_yours": "Đáp số của bạn",
+    "exercise_answer": "Đáp số",
+    "exercise_step": "Bước {step}",
+    "exercise_answers": "Đáp số",
+    "exercise_check": "Các con số của học sinh được chấm theo đáp án này bằng lệnh {command}.",
+    "exercise_derivation": "Lời giải chi tiết",
 }
