@@ -112,8 +112,6 @@ def test_the_numbers_are_fit_for_a_person(case):
 @pytest.mark.parametrize("case", EXERCISE_CASES, ids=repr)
 def test_check_reads_the_key_as_the_reference_and_finds_a_planted_mistake(case, tmp_path,
                                                                           run_cli):
-    if TOPICS[case.topic].formula:
-        pytest.skip("check does not read a formula's key yet")
     ex = made(case)[0]
     key = tmp_path / "key.json"
     key.write_text(json.dumps(ex.key_json), encoding="utf-8")
@@ -167,6 +165,24 @@ def test_the_sheet_shows_no_answer_and_the_key_shows_the_derivation(case):
             assert f"{x:.6f}" in key  # the key's table of answers
             # the sheet gives no answer (but a number that is also a given one: 0.01 = lr·1)
             assert f"{x:.6f}" not in sheet or repr(x) in given or f"{x:g}" in given
+
+
+def test_a_formula_is_marked_as_a_step_is():
+    from backprop.explain import formula_marking, marking
+
+    for name in ("CORRECT", "WRONG", "SLACK", "MAX_DECIMALS"):
+        assert getattr(formula_marking, name) == getattr(marking, name)
+    key = {"formula": "(x + y) * z", "at": {"x": -2, "y": 5, "z": -4}}  # CS231n: f = -12
+    right = bp.check({"value": -12, "grad": {"x": -4.0, "y": -4.0, "z": 3.0}}, key)
+    assert right.all_correct and right.checked == 4
+    wrong = bp.check({"value": -12.0, "grad": {"x": 4.0, "w": 1.0}}, key)
+    assert [m.path for m in wrong.root_errors] == ["grad.x"] and wrong.unknown_keys == ["grad.w"]
+    assert "df/dx (grad.x)" in wrong.to_text() and "df/dx" in wrong.to_text("vi")
+    # a calculator's 4 decimals, or a number within 5e-4 of the engine's, is right
+    assert bp.check({"value": -12.0004}, key).all_correct
+    assert not bp.check({"value": -12.0006}, key).all_correct
+    with pytest.raises(ValueError, match="give no number"):
+        bp.check({"grad": {}}, key)
 
 
 def test_an_adam_sheet_by_hand():

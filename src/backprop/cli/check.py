@@ -6,6 +6,9 @@ the learner wrote the numbers (``null`` for one left out), and/or the names writ
 misconception it shows when one fits) or wrong only because of an earlier wrong number (see
 :mod:`backprop.explain.marking`). Exit status 0 when every number is right, 1 when one is not,
 2 for answers or a spec that cannot be read.
+
+The key of a chain-rule exercise (``backprop exercise --topic chain-rule``) is a formula's:
+answers checked against it are ``{"value": f, "grad": {"x": df/dx, ...}}``.
 """
 
 from __future__ import annotations
@@ -26,8 +29,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "json' prints, or names written by hand such as \"delta[2]_1\", "
                         "\"w_3\"")
     p.add_argument("--spec", metavar="SPEC.json",
-                   help="the step's spec, or an exercise key (its spec is used); default: the "
-                        "spec the answers carry, else the article's 2-2-1 example")
+                   help="the step's spec, or an exercise key (its spec is used; a chain-rule "
+                        "key marks {\"value\", \"grad\"}); default: the spec the answers "
+                        "carry, else the article's 2-2-1 example")
     p.add_argument("--lang", choices=sorted(LANGUAGES), default="en",
                    help="language of the report (default: en)")
     p.add_argument("--format", choices=("text", "json"), default="text",

@@ -10,7 +10,7 @@ student ``k`` (written with two digits at least, ``01``) gets, in DIR:
 * ``student-k-key.json`` -- the key ``backprop check ANSWERS.json --spec student-k-key.json``
   reads as the reference;
 * ``student-k-answers.json`` -- the numbers asked for, each ``null``: the form a student fills
-  in (not for a formula, whose answers are ``{"value", "grad"}``).
+  in (for a formula ``{"value": null, "grad": {"x": null, ...}}``).
 
 DIR is checked before any work (a folder, or one that can be created; no file in it may be a
 symbolic link, a folder or a device), and every file is written atomically.
@@ -53,8 +53,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "instead of printing them")
 
 
-def files_of(folder: str | os.PathLike, student: int, width: int, fmt: str,
-             formula: bool) -> dict[str, Path]:
+def files_of(folder: str | os.PathLike, student: int, width: int, fmt: str) -> dict[str, Path]:
     """The files one student gets in ``folder``: sheet, key (its format), JSON key, answers."""
     stem = Path(folder) / f"student-{student:0{width}d}"
     ext = EXTENSIONS[fmt]
@@ -62,14 +61,12 @@ def files_of(folder: str | os.PathLike, student: int, width: int, fmt: str,
            "key_json": stem.with_name(f"{stem.name}-key.json")}
     if fmt != "json":
         out["key"] = stem.with_name(f"{stem.name}-key.{ext}")
-    if not formula:
-        out["answers"] = stem.with_name(f"{stem.name}-answers.json")
+    out["answers"] = stem.with_name(f"{stem.name}-answers.json")
     return out
 
 
 def run(args: argparse.Namespace) -> int:
     from ..explain.sheets import MAX_SEED, MAX_STUDENTS, exercises
-    from ..explain.topics import TOPICS
     from ..io import atomic_write_text
 
     if not 1 <= args.students <= MAX_STUDENTS:
@@ -77,14 +74,13 @@ def run(args: argparse.Namespace) -> int:
                          f"{args.students}")
     if not 0 <= args.seed <= MAX_SEED:
         raise ValueError(f"--seed must be between 0 and {MAX_SEED}, got {args.seed}")
-    formula = TOPICS[args.topic].formula
     width = max(2, len(str(args.students)))
     plan: dict[str, Path] = {}
     if args.output is not None:
         check_output_folder("--output", args.output)
         Path(args.output).mkdir(parents=True, exist_ok=True)
         for k in range(1, args.students + 1):
-            for what, path in files_of(args.output, k, width, args.format, formula).items():
+            for what, path in files_of(args.output, k, width, args.format).items():
                 plan[f"--output ({what} of student {k})"] = path
         check_outputs(plan)
     sheets = exercises(args.topic, args.students, args.seed, args.lang)
@@ -108,13 +104,12 @@ def run(args: argparse.Namespace) -> int:
                           + [ex.key_as(args.format) for ex in sheets]), None)
         return EXIT_OK
     for ex in sheets:
-        files = files_of(args.output, ex.student, width, args.format, formula)
+        files = files_of(args.output, ex.student, width, args.format)
         atomic_write_text(files["sheet"], _line(ex.sheet_as(args.format)))
         if "key" in files:
             atomic_write_text(files["key"], _line(ex.key_as(args.format)))
         atomic_write_text(files["key_json"], _line(json_text(ex.key_json)))
-        if "answers" in files:
-            atomic_write_text(files["answers"], _line(json_text(ex.blank_answers())))
+        atomic_write_text(files["answers"], _line(json_text(ex.blank_answers())))
     return EXIT_OK
 
 

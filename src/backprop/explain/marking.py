@@ -184,11 +184,14 @@ def check(answers: Any, spec: Any = None) -> Marking:
     spec : Spec, Worksheet, dict, str or path, optional
         The step: a spec (or its file), an exercise key file (its ``"spec"``), or a
         :class:`~.worksheet.Worksheet` built once for many answers. By default the spec the
-        answers carry, else the article's 2-2-1 example.
+        answers carry, else the article's 2-2-1 example. A chain-rule exercise's key (a
+        ``"formula"`` and its ``"at"``) marks answers ``{"value", "grad": {...}}`` instead (see
+        :mod:`.formula_marking`).
 
     Returns
     -------
     Marking
+        (:class:`~.formula_marking.FormulaMarking`, with the same surface, for a formula)
 
     Raises
     ------
@@ -197,6 +200,11 @@ def check(answers: Any, spec: Any = None) -> Marking:
         (one sentence naming where), :class:`~.spec.SpecError` for a bad spec.
     """
     raw = read_answers(answers)
+    from .formula_marking import formula_key, mark_formula
+
+    key = formula_key(spec, raw)
+    if key is not None:  # a chain-rule exercise: the formula's value and derivatives
+        return mark_formula(raw, key)  # type: ignore[return-value]
     sheet = _worksheet(spec, raw)
     placed = place(raw, sheet)
     return mark(sheet, placed)

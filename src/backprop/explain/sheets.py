@@ -114,11 +114,11 @@ class Exercise:
             return json.dumps(self.key_json, indent=2, ensure_ascii=False)
         return render(self.key, fmt, self.lang)
 
-    def blank_answers(self) -> dict[str, Any] | None:
-        """An answers file to fill in: the numbers asked for, each ``null`` (None for a
-        formula, whose answers are ``{"value", "grad"}``)."""
+    def blank_answers(self) -> dict[str, Any]:
+        """An answers file to fill in: the numbers asked for, each ``null`` (for a formula
+        ``{"value": null, "grad": {"x": null, ...}}``)."""
         if self.topic.formula:
-            return None
+            return {"value": None, "grad": {k: None for k in self.problem["at"]}}
         from .spec import load_spec
         from .worksheet import Worksheet
 
