@@ -167,6 +167,26 @@ def test_the_sheet_shows_no_answer_and_the_key_shows_the_derivation(case):
             assert f"{x:.6f}" not in sheet or repr(x) in given or f"{x:g}" in given
 
 
+def test_a_new_topic_is_one_entry(run_cli, tmp_path):
+    from backprop.explain import Topic, register_topic
+    from backprop.explain.topics import tenths
+
+    def draw(rng: np.random.Generator) -> dict[str, Any]:
+        return {"x": tenths(rng, 1), "y": [1.0], "loss": "squared",
+                "layers": [{"W": tenths(rng, (1, 1)), "b": [0.0], "activation": "tanh"}]}
+
+    register_topic(Topic("tanh-slope", {"en": ("A slope", "Find g'.")}, draw,
+                         ("layers[0].g_prime",)))
+    try:
+        rc, out, _ = run_cli("exercise", "--topic", "tanh-slope", "--students", 3, "--lang",
+                             "vi", "--output", tmp_path)
+        assert rc == 0 and len(os.listdir(tmp_path)) == 12
+        rc, _, _ = run_cli("check", tmp_path / "student-03-key.json")
+        assert rc == 0
+    finally:
+        TOPICS.remove("tanh-slope")
+
+
 def test_a_formula_is_marked_as_a_step_is():
     from backprop.explain import formula_marking, marking
 
