@@ -2,7 +2,8 @@
 
 Without ``--output`` every sheet is printed, then every key (``--format json``: one JSON
 document, a list of ``{"student", "seed", "sheet", "key"}``). With ``--output DIR`` each
-student ``k`` (written with two digits at least, ``01``) gets, in DIR:
+student ``k`` (written with two digits at least, ``01``, as the key's text names it) gets,
+in DIR:
 
 * ``student-k.EXT`` -- the sheet (``.html``, ``.md``, ``.txt`` or ``.json``);
 * ``student-k-key.EXT`` -- the key: the answers and the derivation (not with ``--format json``,
@@ -53,9 +54,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "instead of printing them")
 
 
-def files_of(folder: str | os.PathLike, student: int, width: int, fmt: str) -> dict[str, Path]:
+def files_of(folder: str | os.PathLike, student: int, fmt: str) -> dict[str, Path]:
     """The files one student gets in ``folder``: sheet, key (its format), JSON key, answers."""
-    stem = Path(folder) / f"student-{student:0{width}d}"
+    stem = Path(folder) / f"student-{student:02d}"
     ext = EXTENSIONS[fmt]
     out = {"sheet": stem.with_name(f"{stem.name}.{ext}"),
            "key_json": stem.with_name(f"{stem.name}-key.json")}
@@ -74,13 +75,12 @@ def run(args: argparse.Namespace) -> int:
                          f"{args.students}")
     if not 0 <= args.seed <= MAX_SEED:
         raise ValueError(f"--seed must be between 0 and {MAX_SEED}, got {args.seed}")
-    width = max(2, len(str(args.students)))
     plan: dict[str, Path] = {}
     if args.output is not None:
         check_output_folder("--output", args.output)
         Path(args.output).mkdir(parents=True, exist_ok=True)
         for k in range(1, args.students + 1):
-            for what, path in files_of(args.output, k, width, args.format).items():
+            for what, path in files_of(args.output, k, args.format).items():
                 plan[f"--output ({what} of student {k})"] = path
         check_outputs(plan)
     sheets = exercises(args.topic, args.students, args.seed, args.lang)
@@ -104,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
                           + [ex.key_as(args.format) for ex in sheets]), None)
         return EXIT_OK
     for ex in sheets:
-        files = files_of(args.output, ex.student, width, args.format)
+        files = files_of(args.output, ex.student, args.format)
         atomic_write_text(files["sheet"], _line(ex.sheet_as(args.format)))
         if "key" in files:
             atomic_write_text(files["key"], _line(ex.key_as(args.format)))

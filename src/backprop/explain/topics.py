@@ -259,12 +259,14 @@ for _topic in (
             for k in ("exp_avg", "exp_avg_sq", "exp_avg_hat", "exp_avg_sq_hat", "update"))
         + (f"{_L0}.W_new", f"{_L0}.b_new")),
     Topic("batchnorm", {
-        "en": ("Batch normalisation", "A batch norm (γ = 1, β = 0) before one neuron: the "
-                                      "batch's mean μ and variance σ², the normalised inputs x̂, "
-                                      "and the gradients of γ and β."),
+        "en": ("Batch normalisation", "A batch norm (γ = 1, β = 0) before one neuron, in "
+                                      "training: the batch's mean μ and variance σ² (divided "
+                                      "by m), the normalised inputs x̂, the predictions ŷ and "
+                                      "the gradients of γ and β."),
         "vi": ("Chuẩn hoá theo lô", "Một lớp chuẩn hoá theo lô (γ = 1, β = 0) trước một "
-                                    "nơ-ron: trung bình μ và phương sai σ² của lô, các đầu vào "
-                                    "đã chuẩn hoá x̂, và gradient theo γ và β.")},
+                                    "nơ-ron, khi huấn luyện: trung bình μ và phương sai σ² "
+                                    "(chia cho m) của lô, các đầu vào đã chuẩn hoá x̂, các dự "
+                                    "đoán ŷ và gradient theo γ và β.")},
         _batchnorm,
         (f"{_L0}.mean", f"{_L0}.var", f"{_L0}.xhat", "output", f"{_L0}.dgamma",
          f"{_L0}.dbeta")),
