@@ -648,3 +648,22 @@ ARTICLE = [
 ]
 #: every number the article prints in steps 1-10, as it prints it
 PRINTED = sorted({f"{v:.6f}" for *_, v in ARTICLE} - {"0.140000"})
+
+
+# --- exercise topics ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ExerciseCase:
+    """A topic of ``backprop exercise`` (``backprop.explain.TOPICS``) and how many sheets the
+    generic tests draw of it."""
+
+    topic: str
+    students: int = 6
+
+    def __repr__(self) -> str:
+        return self.topic
+
+
+#: issue 12's topics, at least
+EXERCISE_CASES: list[ExerciseCase] = [ExerciseCase(t) for t in (
+    "forward", "output-delta", "hidden-delta", "gradients", "update", "minibatch", "softmax-ce",
+    "momentum", "nesterov", "adam", "batchnorm", "chain-rule")]

@@ -268,6 +268,11 @@ def test_activation_says_what_the_library_asks(case):
         np.testing.assert_array_equal(case.make().forward(x[:, perm]), a[:, perm])
         slope = np.array(act.backward(np.ones_like(dy)), copy=True)
         np.testing.assert_allclose(act.backward(dy), dy * slope, rtol=1e-15, atol=0)
+        # the slope written with the output a = g(z), where the activation offers it, is the
+        # slope backward multiplies by
+        from_a = act.slope_of_output(a)
+        if from_a is not None:
+            np.testing.assert_allclose(from_a, slope, rtol=1e-12, atol=1e-15)
 
 
 # --- losses ---------------------------------------------------------------------------------------

@@ -81,6 +81,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "trace": ("explain.record", "trace"), "Trace": ("explain.record", "Trace"),
     "LayerTrace": ("explain.record", "LayerTrace"), "explain": ("explain", None),
     "chain": ("explain.graph", "chain"), "Chain": ("explain.graph", "Chain"),
+    "check": ("explain.marking", "check"), "Marking": ("explain.marking", "Marking"),
     "FormulaError": ("explain.formula", "FormulaError"),
     "gradcheck": ("gradient_check", "gradcheck"),
     "GradcheckReport": ("gradient_check", "GradcheckReport"),
@@ -155,7 +156,7 @@ __all__ = [
     # checking and explaining
     "GradcheckReport", "gradcheck", "init", "numerical_gradient",
     "LayerTrace", "Spec", "SpecError", "Trace", "load_spec", "spec_to_dict", "trace",
-    "Chain", "FormulaError", "chain",
+    "Chain", "FormulaError", "chain", "Marking", "check",
     # interoperability (loaded on first use; onnx / torch only when called)
     "interop", "to_onnx", "to_torch", "from_torch",
 ]

@@ -3,8 +3,8 @@
 * :mod:`.app` -- the table (:data:`~.app.COMMANDS`), the parser and :func:`main`, which turns
   every error into one line on stderr and an exit status;
 * :mod:`.common` -- what several commands share (reading a spec, writing output, JSON);
-* one module per command: :mod:`.example`, :mod:`.gradcheck`, :mod:`.chain`, :mod:`.train`,
-  :mod:`.lab`, :mod:`.report`, :mod:`.export`. Each has ``add_arguments(parser)`` and
+* one module per command: :mod:`.example`, :mod:`.gradcheck`, :mod:`.chain`, :mod:`.check`,
+  :mod:`.train`, :mod:`.lab`, :mod:`.report`, :mod:`.export`. Each has ``add_arguments(parser)`` and
   ``run(args) -> exit status``.
 
 Adding a command is one module and one row in the table.

@@ -20,7 +20,7 @@ from types import ModuleType
 from typing import NoReturn
 
 from .._version import __version__
-from . import chain, example, export, gradcheck, lab, report, train
+from . import chain, check, example, exercise, export, gradcheck, lab, report, train
 from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, PROG, UsageError
 
 __all__ = ["COMMANDS", "Command", "EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "build_parser",
@@ -51,6 +51,8 @@ COMMANDS: tuple[Command, ...] = (
     Command.of("example", example),
     Command.of("gradcheck", gradcheck),
     Command.of("chain", chain),
+    Command.of("check", check),
+    Command.of("exercise", exercise),
     Command.of("train", train),
     Command.of("lab", lab),
     Command.of("report", report),

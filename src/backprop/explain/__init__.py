@@ -15,6 +15,15 @@ Data flows one way -- record -> document -> text / Markdown / HTML / JSON:
   :mod:`.operations` (and the registered activations), differentiates it in reverse mode and
   keeps every value, local derivative and gradient (:class:`Chain`); :mod:`.chain_rule` builds
   the document of its chain rule and :mod:`.graph_diagram` draws the graph (mermaid or SVG);
+* :mod:`.worksheet` lists every number of a spec's steps with the rules between them, written
+  with the engine's pieces so that they recompute a learner's numbers from the learner's own;
+  :mod:`.answers` reads a learner's numbers (keeping the decimals they wrote),
+  :mod:`.marking` marks them (:func:`check`: right, wrong, or wrong only because of an earlier
+  number) and :mod:`.misconceptions` names the wrong rule a wrong number shows;
+  :mod:`.feedback` builds the marker's report;
+* :mod:`.topics` -- the exercise topics (what network, which numbers asked, how they are drawn)
+  and :mod:`.sheets` -- :func:`exercises` draws one sheet per student and builds the sheet and
+  its key (the answers, the derivation, the JSON ``backprop check`` reads);
 * :mod:`.steps` -- builds the :class:`~.document.Document` of the article's steps 1-10 from a
   trace, with the optimiser's update, batch norm and dropout explained in their own words;
   :mod:`.run_report` builds the document of a saved training run (``backprop report``);
@@ -34,8 +43,13 @@ that side imports the recording back.
 
 from .formula import FormulaError
 from .graph import Chain, chain
+from .marking import Marking, check
+from .misconceptions import MISCONCEPTIONS, Misconception, register_misconception
 from .record import LayerTrace, Steps, Trace, trace, trace_steps
+from .sheets import Exercise, exercises
+from .topics import TOPICS, Topic, register_topic
 from .words import LANGUAGES
 
-__all__ = ["LANGUAGES", "Chain", "FormulaError", "LayerTrace", "Steps", "Trace", "chain", "trace",
-           "trace_steps"]
+__all__ = ["LANGUAGES", "MISCONCEPTIONS", "TOPICS", "Chain", "Exercise", "FormulaError",
+           "LayerTrace", "Marking", "Misconception", "Steps", "Topic", "Trace", "chain", "check",
+           "exercises", "register_misconception", "register_topic", "trace", "trace_steps"]

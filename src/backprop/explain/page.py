@@ -81,7 +81,17 @@ CSS = """
 PAGE_CSS = """
 html { background: #fff; }
 body { margin: 0; padding: 2rem 1.25rem 3rem; }
-@media print { .backprop-report .math-display { overflow: visible; } }
+@media print {
+  /* paper is narrower than a screen: smaller type and tighter tables (an exercise sheet fits
+     two A4 pages) */
+  html { font-size: 13px; }
+  body { padding: 0; }
+  .backprop-report { font-size: 13px; }
+  .backprop-report th, .backprop-report td { padding: 0.2rem 0.6rem; }
+  .backprop-report .math-display { overflow: visible; }
+  /* several documents on one page (backprop exercise's sheets): each prints from a new page */
+  .backprop-report h1:not(:first-of-type) { break-before: page; }
+}
 """.strip()
 
 

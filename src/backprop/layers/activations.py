@@ -39,6 +39,9 @@ class Identity(Activation):
     def backward(self, dy: np.ndarray, input_grad: bool = True) -> np.ndarray:
         return dy
 
+    def slope_of_output(self, a: np.ndarray) -> np.ndarray:
+        return np.ones_like(np.asarray(a, dtype=np.float64))
+
     def notation(self) -> Notation:
         return Notation(g=("<z>", "<z>"), slope=("1", "1"),
                         definition=("g(z) = z", "g(z) = z"), derivative=("g'(z) = 1", "g'(z) = 1"))
@@ -69,6 +72,10 @@ class Sigmoid(Activation):
     def backward(self, dy: np.ndarray, input_grad: bool = True) -> np.ndarray:
         a = self._a
         return dy * a * (1.0 - a)
+
+    def slope_of_output(self, a: np.ndarray) -> np.ndarray:
+        a = np.asarray(a, dtype=np.float64)
+        return a * (1.0 - a)
 
     def notation(self) -> Notation:
         return Notation(
@@ -101,6 +108,10 @@ class Tanh(Activation):
     def backward(self, dy: np.ndarray, input_grad: bool = True) -> np.ndarray:
         a = self._a
         return dy * (1.0 - a * a)
+
+    def slope_of_output(self, a: np.ndarray) -> np.ndarray:
+        a = np.asarray(a, dtype=np.float64)
+        return 1.0 - a * a
 
     def gain(self) -> float:
         return 5.0 / 3.0
@@ -160,6 +171,10 @@ class ReLU(Activation):
     def backward(self, dy: np.ndarray, input_grad: bool = True) -> np.ndarray:
         return dy * self._mask
 
+    def slope_of_output(self, a: np.ndarray) -> np.ndarray:
+        # a > 0 exactly when z > 0
+        return (np.asarray(a, dtype=np.float64) > 0).astype(np.float64)
+
     def gain(self) -> float:
         return math.sqrt(2.0)
 
@@ -195,6 +210,10 @@ class LeakyReLU(Activation):
 
     def backward(self, dy: np.ndarray, input_grad: bool = True) -> np.ndarray:
         return np.where(self._x > 0, dy, dy * self.negative_slope)
+
+    def slope_of_output(self, a: np.ndarray) -> np.ndarray:
+        # the slope is >= 0, so a > 0 exactly when z > 0
+        return np.where(np.asarray(a, dtype=np.float64) > 0, 1.0, self.negative_slope)
 
     def gain(self) -> float:
         return math.sqrt(2.0 / (1.0 + self.negative_slope**2))

@@ -243,7 +243,13 @@ class Activation(Layer):
     ``saturated(a)``
         a boolean mask of outputs in a flat region (sigmoid near 0 or 1), or None;
     ``can_die``
-        True when a unit can stop passing any gradient for good (ReLU: never positive).
+        True when a unit can stop passing any gradient for good (ReLU: never positive);
+    ``slope_of_output(a)``
+        :math:`g'` written as a function of the output :math:`a = g(z)` (sigmoid
+        :math:`a(1-a)`, tanh :math:`1-a^2`), as a learner computes it by hand, or None when the
+        slope is not a function of the output alone. Checking a learner's numbers uses it (a
+        slope taken from their own :math:`a`, and the slip of putting :math:`z` where
+        :math:`a` belongs).
     """
 
     role: ClassVar[str] = "activation"
@@ -267,6 +273,11 @@ class Activation(Layer):
 
     def saturated(self, a: np.ndarray) -> np.ndarray | None:
         """Which outputs sit where :math:`g'` is nearly 0 (None: the idea does not apply)."""
+        return None
+
+    def slope_of_output(self, a: np.ndarray) -> np.ndarray | None:
+        """:math:`g'(z)` from the output :math:`a = g(z)` alone, when the slope is a function of
+        it (None otherwise, the default); equal to ``backward(ones)`` after ``forward(z)``."""
         return None
 
 

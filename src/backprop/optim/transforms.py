@@ -50,7 +50,7 @@ Where libraries differ
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -217,6 +217,11 @@ class Transform:
         and plain numbers, empty for a transform without state (or before its first step).
         For observers (the explanation of a step); :meth:`state_dict` is what resumes a run."""
         return {}
+
+    def load_param_state(self, i: int, state: Mapping[str, Any]) -> None:
+        """The inverse of :meth:`param_state`: set what this transform keeps for parameter ``i``
+        from values under ``torch.optim``'s names (copied in; names it does not keep are left
+        alone). Checking a learner's numbers starts the next step from the state they wrote."""
 
     def _state_scalars(self) -> dict[str, Any]:
         return {}
@@ -546,6 +551,14 @@ class Momentum(Transform):
             return {}
         return {"momentum_buffer": self._bufs[i].copy()}
 
+    def load_param_state(self, i: int, state: Mapping[str, Any]) -> None:
+        if "momentum_buffer" not in state:
+            return
+        if self._bufs is None:
+            self._allocate()  # started: set every parameter's buffer before the next step
+        np.copyto(self._bufs[i], np.asarray(state["momentum_buffer"], dtype=np.float64),
+                  casting="same_kind")
+
     def _state_scalars(self) -> dict[str, Any]:
         return {"started": self._bufs is not None}
 
@@ -697,6 +710,14 @@ class ScaleByAdam(Transform):
             out["max_exp_avg_sq"] = self.v_max[i].copy()
         return out
 
+    def load_param_state(self, i: int, state: Mapping[str, Any]) -> None:
+        if "step" in state:
+            self.t = _step_count(self.name, state["step"], "step")
+        targets = [("exp_avg", self.m), ("exp_avg_sq", self.v)]
+        if self._amsgrad:
+            targets.append(("max_exp_avg_sq", self.v_max))
+        _copy_in(state, targets, i)
+
     def _state_scalars(self) -> dict[str, Any]:
         return {"t": self.t, "amsgrad": self._amsgrad}
 
@@ -715,6 +736,18 @@ class ScaleByAdam(Transform):
         if self._amsgrad:
             self._load_arrays("max_exp_avg_sq", arrays, self.v_max)
         self.t = t
+
+
+def _copy_in(state: Mapping[str, Any], targets: list[tuple[str, list[np.ndarray]]],
+             i: int) -> None:
+    """Copy ``state[name]`` into ``arrays[i]`` for each ``(name, arrays)`` the state holds."""
+    for name, arrays in targets:
+        if name in state:
+            value = np.asarray(state[name], dtype=np.float64)
+            if value.shape != arrays[i].shape:
+                raise ValueError(f"state {name!r} of parameter {i} has shape {value.shape}, "
+                                 f"expected {arrays[i].shape}")
+            np.copyto(arrays[i], value, casting="same_kind")
 
 
 def _step_count(name: str, t: Any, key: str = "t") -> int:
@@ -842,6 +875,12 @@ class ScaleByRMS(Transform):
             out["grad_avg"] = self.grad_avg[i].copy()
         return out
 
+    def load_param_state(self, i: int, state: Mapping[str, Any]) -> None:
+        targets = [("square_avg", self.square_avg)]
+        if self._centered:
+            targets.append(("grad_avg", self.grad_avg))
+        _copy_in(state, targets, i)
+
     def _state_scalars(self) -> dict[str, Any]:
         return {"step": self.t, "centered": self._centered}
 
@@ -951,6 +990,13 @@ class ScaleByNAdam(Transform):
     def param_state(self, i: int) -> dict[str, Any]:
         return {"step": self.t, "mu_product": self.mu_product, "exp_avg": self.m[i].copy(),
                 "exp_avg_sq": self.v[i].copy()}
+
+    def load_param_state(self, i: int, state: Mapping[str, Any]) -> None:
+        if "step" in state:
+            self.t = _step_count(self.name, state["step"], "step")
+        if "mu_product" in state:
+            self.mu_product = float(state["mu_product"])
+        _copy_in(state, [("exp_avg", self.m), ("exp_avg_sq", self.v)], i)
 
     def _state_scalars(self) -> dict[str, Any]:
         return {"step": self.t, "mu_product": self.mu_product}

@@ -441,4 +441,54 @@ EN: dict[str, str] = {
                  "schedule {mu}, and the update {u} where {d}; {settings}:",
     "opt_other": "The transform {name} rewrites the update:",
     "opt_update": "The step: {rule} with {alpha}:",
+    # --- checking a learner's numbers (backprop check, bp.check) ------------------------------
+    "check_title": "Checking your numbers",
+    "check_summary": "Numbers checked: {checked}. Right: {correct}; wrong: {wrong}; wrong only "
+                     "because of an earlier wrong number: {consequential}.",
+    "check_all_right": "Every number is right, within the rounding you used.",
+    "check_first": "The first wrong number: {name}",
+    "check_next": "Another wrong number: {name}",
+    "check_yours": "You wrote:",
+    "check_right": "The right line, from your own numbers before it:",
+    "check_expected": "(With every number before it right, it would be {value}.)",
+    "check_what": "What went wrong: {sentence}",
+    "check_fix": "Fix: {fix}",
+    "check_recheck": "This is none of the usual mistakes: recheck this arithmetic.",
+    "check_consequential": "Wrong only because of an earlier number",
+    "check_consequential_intro": "These numbers follow correctly from the wrong ones before "
+                                 "them: once those are fixed, recompute them the same way.",
+    "check_number": "Number",
+    "check_path": "In the JSON",
+    "check_given": "Yours",
+    "check_from_yours": "From your numbers",
+    "check_unknown": "Not checked, no such number in this step: {keys}.",
+    # --- exercise sheets (backprop exercise, bp.explain.exercises) -----------------------------
+    "exercise_title": "Exercise: {title} (student {student})",
+    "exercise_key_title": "Key: {title} (student {student})",
+    "exercise_who": "Sheet of student {student}, seed {seed}: {command} gives it again.",
+    "exercise_given": "Given",
+    "exercise_quantity": "Quantity",
+    "exercise_value": "Value",
+    "exercise_rows": "W[l] has one row per unit of layer l: row j holds the weights into unit "
+                     "j. A list of rows (X, Y) is a mini-batch, one sample per row.",
+    "exercise_layer": "{name} (layer {n} of the network)",
+    "exercise_loss": "Loss",
+    "exercise_optimizer": "Optimiser (torch.optim's arguments)",
+    "exercise_steps": "Training steps (each on the same sample)",
+    "exercise_find": "Find",
+    "exercise_find_intro": "Write every number with at least 4 decimals, computing each from "
+                           "your own numbers before it. To have them checked, put them in a "
+                           "JSON file under the names of the first column (\"delta[2]_1\") or "
+                           "the paths of the second, and give it to backprop check with your "
+                           "sheet's key.",
+    "exercise_find_formula": "Write every number with at least 4 decimals. To have them "
+                             "checked, put them in a JSON file as {{\"value\": ..., \"grad\": "
+                             "{{\"x\": ...}}}} and give it to backprop check with your sheet's "
+                             "key.",
+    "exercise_yours": "Your answer",
+    "exercise_answer": "Answer",
+    "exercise_step": "Step {step}",
+    "exercise_answers": "The answers",
+    "exercise_check": "A student's numbers are marked against this key by {command}.",
+    "exercise_derivation": "The derivation",
 }

@@ -436,4 +436,56 @@ VI: dict[str, str] = {
                  "{mu}, và bước cập nhật {u} trong đó {d}; {settings}:",
     "opt_other": "Phép biến đổi {name} viết lại bước cập nhật:",
     "opt_update": "Bước đi: {rule} với {alpha}:",
+    # --- checking a learner's numbers (backprop check, bp.check) ------------------------------
+    "check_title": "Kiểm tra các con số của bạn",
+    "check_summary": "Số con số đã kiểm tra: {checked}. Đúng: {correct}; sai: {wrong}; sai chỉ "
+                     "vì một con số sai trước đó: {consequential}.",
+    "check_all_right": "Mọi con số đều đúng, trong phạm vi làm tròn bạn đã dùng.",
+    "check_first": "Con số sai đầu tiên: {name}",
+    "check_next": "Một con số sai khác: {name}",
+    "check_yours": "Bạn đã viết:",
+    "check_right": "Dòng đúng, tính từ chính các con số trước đó của bạn:",
+    "check_expected": "(Nếu mọi con số trước đó đều đúng, giá trị này là {value}.)",
+    "check_what": "Sai ở đâu: {sentence}",
+    "check_fix": "Cách sửa: {fix}",
+    "check_recheck": "Đây không phải một lỗi thường gặp: hãy kiểm tra lại phép tính này.",
+    "check_consequential": "Sai chỉ vì một con số trước đó",
+    "check_consequential_intro": "Các con số này được tính đúng từ những con số sai trước "
+                                 "chúng: sửa những con số đó rồi tính lại theo cùng cách.",
+    "check_number": "Con số",
+    "check_path": "Trong JSON",
+    "check_given": "Của bạn",
+    "check_from_yours": "Tính từ số của bạn",
+    "check_unknown": "Không kiểm tra, bước này không có con số như vậy: {keys}.",
+    # --- phiếu bài tập (backprop exercise, bp.explain.exercises) -------------------------------
+    "exercise_title": "Bài tập: {title} (học sinh {student})",
+    "exercise_key_title": "Đáp án: {title} (học sinh {student})",
+    "exercise_who": "Phiếu của học sinh {student}, hạt giống {seed}: lệnh {command} tạo lại "
+                    "đúng phiếu này.",
+    "exercise_given": "Cho biết",
+    "exercise_quantity": "Đại lượng",
+    "exercise_value": "Giá trị",
+    "exercise_rows": "W[l] có một hàng cho mỗi nơ-ron của lớp l: hàng j chứa các trọng số đi "
+                     "vào nơ-ron j. Một danh sách các hàng (X, Y) là một mini-batch, mỗi hàng "
+                     "một mẫu.",
+    "exercise_layer": "{name} (lớp thứ {n} của mạng)",
+    "exercise_loss": "Hàm mất mát",
+    "exercise_optimizer": "Bộ tối ưu (tham số như torch.optim)",
+    "exercise_steps": "Số bước huấn luyện (mỗi bước trên cùng một mẫu)",
+    "exercise_find": "Cần tìm",
+    "exercise_find_intro": "Viết mỗi con số với ít nhất 4 chữ số thập phân, tính từ chính các "
+                           "con số trước đó của bạn. Để được kiểm tra, hãy ghi chúng vào một "
+                           "tệp JSON theo tên ở cột đầu (\"delta[2]_1\") hoặc theo đường dẫn ở "
+                           "cột thứ hai, rồi đưa tệp đó cho backprop check cùng với đáp án của "
+                           "phiếu.",
+    "exercise_find_formula": "Viết mỗi con số với ít nhất 4 chữ số thập phân. Để được kiểm tra, "
+                             "hãy ghi chúng vào một tệp JSON dạng {{\"value\": ..., \"grad\": "
+                             "{{\"x\": ...}}}} rồi đưa tệp đó cho backprop check cùng với đáp "
+                             "án của phiếu.",
+    "exercise_yours": "Đáp số của bạn",
+    "exercise_answer": "Đáp số",
+    "exercise_step": "Bước {step}",
+    "exercise_answers": "Đáp số",
+    "exercise_check": "Các con số của học sinh được chấm theo đáp án này bằng lệnh {command}.",
+    "exercise_derivation": "Lời giải chi tiết",
 }
