@@ -138,21 +138,21 @@ def test_warmup_wraps_the_schedule_into_sequential(tmp_path, capsys, fit_calls):
 
 BAD = [
     (["--optimizer", "rmsprop", "--alpha", "1.5"], "alpha must be in [0, 1], got 1.5"),
-    (["--optimizer", "nadam", "--momentum-decay", "-1"], "momentum_decay must be >= 0, got -1"),
-    (["--label-smoothing", "1.5"], "label_smoothing must be in [0, 1], got 1.5"),
+    (["--optimizer", "nadam", "--momentum-decay", "-1"], "--momentum-decay: must be >= 0"),
+    (["--label-smoothing", "1.5"], "argument --label-smoothing: must be in [0, 1], got '1.5'"),
     (["--class-weight", "equal"], "invalid choice: 'equal'"),
     (["--milestones", "10,x"], "--milestones takes comma-separated epochs like 10,20"),
     (["--schedule", "multistep", "--milestones", "3,1"], "non-decreasing order, got [3, 1]"),
     (["--schedule", "multistep"], "--schedule multistep needs --milestones"),
-    (["--schedule", "cosine_restarts", "--T-0", "0"], "T_0 must be >= 1, got 0"),
-    (["--schedule", "cosine_restarts", "--T-mult", "0"], "T_mult must be >= 1, got 0"),
+    (["--schedule", "cosine_restarts", "--T-0", "0"], "--T-0: must be >= 1, got '0'"),
+    (["--schedule", "cosine_restarts", "--T-mult", "0"], "--T-mult: must be >= 1, got '0'"),
     (["--warmup-epochs", "4"], "--warmup-epochs must be between 1 and epochs - 1 = 3, got 4"),
-    (["--warmup-epochs", "-1"], "got -1"),
+    (["--warmup-epochs", "-1"], "got '-1'"),
     (["--warmup-epochs", "2", "--schedule", "onecycle"], "steps per batch and has its own"),
     (["--warmup-epochs", "2", "--schedule", "plateau"], "needs a metric"),
-    (["--clip-norm", "1", "--clip-norm-type", "0"], "clip_norm_type must be > 0 or inf, got 0"),
+    (["--clip-norm", "1", "--clip-norm-type", "0"], "--clip-norm-type: must be > 0, got '0'"),
     (["--clip-norm-type", "inf"], "clip_norm_type=inf has no effect without clip_norm"),
-    (["--optimizer", "adam", "--amsgrad", "--clip-norm-type", "x"], "invalid float value: 'x'"),
+    (["--optimizer", "adam", "--amsgrad", "--clip-norm-type", "x"], "expected a number, got 'x'"),
 ]
 
 

@@ -66,15 +66,15 @@ def test_csv_file_with_string_labels(tmp_path, run_cli):
 
 
 @pytest.mark.parametrize(("argv", "needle"), [
-    (["--lr", "-0.1"], "learning rate must be > 0, got -0.1"),
+    (["--lr", "-0.1"], "argument --lr: must be > 0, got '-0.1'"),
     (["--momentum", "1.5", "--optimizer", "momentum"], "momentum must be in [0, 1), got 1.5"),
-    (["--dropout", "1"], "dropout p must be in [0, 1), got 1"),
-    (["--batch-size", "0"], "batch size must be >= 1, got 0"),
-    (["--epochs", "0"], "epochs must be >= 1, got 0"),
+    (["--dropout", "1"], "argument --dropout: must be in [0, 1), got '1'"),
+    (["--batch-size", "0"], "argument --batch-size: must be >= 1, got '0'"),
+    (["--epochs", "0"], "argument --epochs: must be >= 1, got '0'"),
     (["--hidden", "10,abc"], "--hidden takes comma-separated widths"),
     (["missing.csv"], "missing.csv"),
     (["--optimizer", "adagrad"], "invalid choice: 'adagrad'"),
-    (["--test-split", "1.5"], "--test-split must be in (0, 1), got 1.5"),
+    (["--test-split", "1.5"], "argument --test-split: must be in (0, 1), got '1.5'"),
 ])
 def test_bad_input_is_one_line_and_nonzero(argv, needle, run_cli):
     code, out, err = run_cli("train", *argv, "--quiet")

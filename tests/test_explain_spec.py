@@ -249,7 +249,7 @@ def test_file_errors(tmp_path):
     missing = tmp_path / "nope.json"
     with pytest.raises(SpecError, match=f"spec file '{missing}' does not exist"):
         load_spec(missing)
-    with pytest.raises(SpecError, match="is a directory"):
+    with pytest.raises(SpecError, match="folder"):
         load_spec(tmp_path)
     broken = tmp_path / "broken.json"
     broken.write_text('{\n  "x": [0.2, 0.4],\n  "y": [1.0\n}\n', encoding="utf-8")

@@ -64,12 +64,15 @@ def check_norm_type(name: str, value: object) -> float:
     return p
 
 
-def check_int(name: str, value: object, *, minimum: int | None = None) -> int:
+def check_int(name: str, value: object, *, minimum: int | None = None,
+              maximum: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an integer, got {value!r}")
     value = int(value)  # type: ignore[arg-type]
     if minimum is not None and value < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name} must be <= {maximum}, got {value}")
     return value
 
 

@@ -229,7 +229,13 @@ def gradcheck(net: Layer, loss: Loss, X: Any, y: Any, *, eps: float = 1e-3,
     if method not in ("five-point", "central"):
         raise ValueError(f"method must be 'five-point' or 'central', got {method!r}")
     five_point = method == "five-point"
+    from ._checks import check_non_negative, check_positive
     from .losses import resolve_loss
+
+    # eps = 0 would divide by zero; NaN or a negative tolerance would pass or fail everything
+    eps = check_positive("eps", eps)
+    tolerance = check_non_negative("tolerance", tolerance)
+    floor = check_non_negative("floor", floor)
 
     loss = resolve_loss(loss)  # a Loss or a registered name
     net64 = _to_float64(net)

@@ -143,6 +143,54 @@ def check_output_path(path: str | os.PathLike, *, probe: bool = False) -> Path:
     return path
 
 
+#: the largest text file (a spec, an architecture document) read whole
+MAX_TEXT_BYTES = 64 * 2**20
+
+
+def read_regular_file(path: str | os.PathLike, what: str = "file", *,
+                      limit: int | None = None) -> bytes:
+    """The bytes of ``path``, which must be a regular file (of at most ``limit`` bytes).
+
+    The file is opened without blocking and checked *after* opening (``fstat``), so a named pipe
+    never waits for a writer and a device (``/dev/zero``, ``/dev/stdin``) is never read without
+    end, even when the path is swapped between a check and the read.
+
+    Raises
+    ------
+    FileNotFoundError
+        ``path`` does not exist.
+    ValueError
+        ``path`` is a folder, a pipe, a device or a socket, or larger than ``limit``.
+    """
+    shown = str(path)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        raise FileNotFoundError(errno.ENOENT, f"{what} not found: {shown}", shown) from None
+    except IsADirectoryError:
+        raise ValueError(f"{what} {shown!r} is a folder, not a file") from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            kind = ("a folder" if stat.S_ISDIR(st.st_mode) else "a named pipe (FIFO)"
+                    if stat.S_ISFIFO(st.st_mode) else "a socket" if stat.S_ISSOCK(st.st_mode)
+                    else "a device")
+            raise ValueError(f"{what} {shown!r} is not a regular file but {kind}; only regular "
+                             f"files are read")
+        if limit is not None and st.st_size > limit:
+            raise ValueError(f"{what} {shown!r} is {st.st_size:,} bytes, more than the "
+                             f"{limit:,} accepted")
+        os.set_blocking(fd, True)
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            data = fh.read() if limit is None else fh.read(limit + 1)
+    finally:
+        os.close(fd)
+    if limit is not None and len(data) > limit:  # it grew while being read
+        raise ValueError(f"{what} {shown!r} is more than the {limit:,} bytes accepted")
+    return data
+
+
 def _pid_alive(pid: int) -> bool:
     if pid <= 0:
         return False

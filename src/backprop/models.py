@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._checks import as_rng, check_dtype, check_int, check_range
+from ._checks import as_rng, check_bool, check_dtype, check_int, check_range
 from .layers import BatchNorm, Dense, Dropout, activation_class
 from .layers import Sequential as _Container
 from .layers.base import Layer
@@ -250,6 +250,7 @@ def mlp(sizes: Sequence[int], *, activation: str = "relu", init: str | None = No
     if len(sizes) < 2:
         raise ValueError(f"mlp needs at least an input and an output size, got {sizes}")
     dropout = check_range("dropout p", dropout, 0.0, 1.0)
+    batch_norm = check_bool("batch_norm", batch_norm)
     dtype = check_dtype(dtype)
     gen = as_rng(rng)
     act_cls = activation_class(activation)  # validate the name early

@@ -97,6 +97,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILED
     except (ValueError, TypeError, ImportError) as exc:  # SpecError is a ValueError
         return _error(str(exc))
+    except OverflowError as exc:  # a number too large for NumPy (a size, a seed) got through
+        return _error(f"a number is too large for this command ({exc})")
     except OSError as exc:
         where = f" {exc.filename!r}" if getattr(exc, "filename", None) else ""
         return _error(f"{exc.strerror or exc}{where}")

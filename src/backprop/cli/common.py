@@ -149,3 +149,53 @@ def json_text(obj: object, *, indent: int | None = 2) -> str:
     if notes and isinstance(clean, dict):
         clean = {**clean, "notes": list(clean.get("notes") or []) + notes}
     return json.dumps(clean, indent=indent, ensure_ascii=False, allow_nan=False)
+
+
+#: the largest whole number an integer option takes (a count of epochs, a width, a size): past
+#: this a value is a typo, and NumPy would fail on it with a message that names nothing
+MAX_INT_OPTION = 2**31 - 1
+#: the largest seed an option takes (NumPy takes any; a bound keeps the number printable)
+MAX_SEED = 2**63 - 1
+
+
+def number(kind: type = float, *, low: float | None = None, high: float | None = None,
+           low_open: bool = False, high_open: bool = False, allow_inf: bool = False) -> Any:
+    """An argparse ``type=`` that reads a number and checks its range at the edge, so a bad
+    value is refused whatever else is chosen (an option the chosen optimiser ignores, too) and
+    the message names the option (argparse prefixes ``argument --lr:``) and the value.
+
+    ``kind`` is ``float`` or ``int``; NaN is always refused, infinity unless ``allow_inf``;
+    integers are bounded by :data:`MAX_INT_OPTION` unless ``high`` says otherwise.
+    """
+    import argparse
+
+    if kind is int and high is None:
+        high = MAX_INT_OPTION
+
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except (ValueError, OverflowError):
+            what = "a whole number" if kind is int else "a number"
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if kind is float and math.isnan(value):
+            raise argparse.ArgumentTypeError(f"must be a number, got {text!r}")
+        if kind is float and math.isinf(value) and not allow_inf:
+            raise argparse.ArgumentTypeError(f"must be finite, got {text!r}")
+        fmt = "d" if kind is int else "g"
+        bad_low = low is not None and (value <= low if low_open else value < low)
+        bad_high = high is not None and (value >= high if high_open else value > high)
+        if kind is float and low is not None and high is not None and (bad_low or bad_high):
+            brackets = ("(" if low_open else "[") + ", " + (")" if high_open else "]")
+            interval = f"{brackets[0]}{low:g}{brackets[1:3]}{high:g}{brackets[3]}"
+            raise argparse.ArgumentTypeError(f"must be in {interval}, got {text!r}")
+        if bad_low:
+            raise argparse.ArgumentTypeError(
+                f"must be {'>' if low_open else '>='} {low:{fmt}}, got {text!r}")
+        if bad_high:
+            raise argparse.ArgumentTypeError(
+                f"must be {'<' if high_open else '<='} {high:{fmt}}, got {text!r}")
+        return value
+
+    parse.__name__ = kind.__name__  # argparse names the type in "invalid <type> value"
+    return parse

@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .common import EXIT_FAILED, EXIT_OK, _same_file, check_outputs, emit
+from .common import EXIT_FAILED, EXIT_OK, MAX_SEED, _same_file, check_outputs, emit, number
 
 #: the most random inputs --verify draws (a million rows of the model's width)
 MAX_SAMPLES = 1_000_000
@@ -32,9 +32,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--verify", action="store_true",
                    help="run the export and the library on random inputs and compare; exit 1 "
                         "when they differ by more than 1e-6 (float32) / 1e-12 (float64)")
-    p.add_argument("--samples", type=int, default=1000, metavar="N",
+    p.add_argument("--samples", type=number(int, low=1, high=MAX_SAMPLES), default=1000,
+                   metavar="N",
                    help="number of random inputs for --verify (default: 1000)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the random inputs (default: 0)")
+    p.add_argument("--seed", type=number(int, low=0, high=MAX_SEED), default=0,
+                   help="seed of the random inputs (default: 0)")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -29,7 +29,7 @@ from typing import Any
 
 from .. import labs
 from ..explain.words import LANGUAGES
-from .common import check_output_folder
+from .common import MAX_SEED, check_output_folder, number
 
 #: attribute of the parsed arguments that holds the lab's name (distinct from the main
 #: command's own sub-command attribute)
@@ -52,7 +52,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         p = sub.add_parser(lab.name, help=lab.help, description=lab.description)
         p.add_argument("--out", default=".", metavar="DIR",
                        help="directory for the PNG files, created if missing (default: .)")
-        p.add_argument("--seed", type=int, default=0,
+        p.add_argument("--seed", type=number(int, low=0, high=MAX_SEED), default=0,
                        help="seed of the data, the weights and the batch order (default: 0)")
         p.add_argument("--no-plot", action="store_true", help="print the results only")
         p.add_argument("--lang", choices=LANGUAGES.names(), default="en",
@@ -61,9 +61,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             default = lab.default(option)
             shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
             # None here: the lab's own default applies unless the option is given
-            p.add_argument(_flag(option), dest=option.name, type=option.parse, default=None,
+            p.add_argument(_flag(option), dest=option.name, type=_parser(option), default=None,
                            metavar=option.name.upper(),
                            help=f"{option.help} (default: {shown})")
+
+
+def _parser(option: labs.LabOption) -> Any:
+    """The option's ``parse``; a plain ``int`` or ``float`` is read by :func:`.common.number`
+    (NaN, infinity and integers past any sensible size refused at the edge, naming the option);
+    the lab function checks its own ranges."""
+    if option.parse in (int, float):
+        return number(option.parse)
+    return option.parse
 
 
 def _plots_available() -> bool:

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from .common import EXIT_OK
+from .common import EXIT_OK, MAX_INT_OPTION, MAX_SEED, number
 
 #: The documented MNIST recipe (``backprop train mnist --recipe mnist-strong``).
 RECIPES: dict[str, dict[str, Any]] = {
@@ -44,18 +44,27 @@ def _hidden(text: str) -> list[int]:
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"--hidden takes comma-separated widths like 256,128, got {text!r}") from None
-    if any(s < 1 for s in sizes):
-        raise argparse.ArgumentTypeError(f"--hidden widths must be >= 1, got {text!r}")
+    if any(s < 1 or s > MAX_INT_OPTION for s in sizes):
+        raise argparse.ArgumentTypeError(f"--hidden widths must be between 1 and "
+                                         f"{MAX_INT_OPTION}, got {text!r}")
     return sizes
 
 
 def _milestones(text: str) -> list[int]:
     try:
-        return [int(t) for t in text.split(",") if t.strip()]
+        epochs = [int(t) for t in text.split(",") if t.strip()]
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"--milestones takes comma-separated epochs like 10,20, got {text!r}") from None
+    if any(e < 1 or e > MAX_INT_OPTION for e in epochs):
+        raise argparse.ArgumentTypeError(f"--milestones epochs must be between 1 and "
+                                         f"{MAX_INT_OPTION}, got {text!r}")
+    return epochs
 
+
+#: the range checks of the numeric options (argparse names the option in the message)
+FRACTION = number(low=0, high=1, low_open=True, high_open=True)
+POSITIVE = number(low=0, low_open=True)
 
 #: the warm-up's first rate, as a fraction of --lr (LinearLR's start_factor)
 WARMUP_START_FACTOR = 0.1
@@ -82,12 +91,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="a documented set of options; explicit options still override it")
     p.add_argument("--label-column", default="-1",
                    help="CSV label column: index or header name (default: last)")
-    p.add_argument("--test-split", type=float, default=None,
+    p.add_argument("--test-split", type=FRACTION, default=None,
                    help="fraction held out for testing (default 0.2; MNIST uses the fixed "
                         "protocol: first 8,000 images train, last 2,000 test)")
-    p.add_argument("--train-size", type=int, default=None,
+    p.add_argument("--train-size", type=number(int, low=1), default=None,
                    help="MNIST: number of leading images used for training (default 8000)")
-    p.add_argument("--val-split", type=float, default=0.0,
+    p.add_argument("--val-split", type=number(low=0, high=1, high_open=True), default=0.0,
                    help="fraction of the training data used for validation (default 0)")
     p.add_argument("--hidden", type=_hidden, default=None, help="hidden widths, e.g. 256,128")
     p.add_argument("--activation", choices=activation_names(elementwise=True), default=None,
@@ -95,55 +104,58 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--init", choices=["auto", *INITIALIZERS.names()], default=None,
                    help="weight initialiser (default auto: the one the activation asks for)")
     p.add_argument("--batch-norm", action="store_true", default=None)
-    p.add_argument("--dropout", type=float, default=None, help="dropout probability")
+    p.add_argument("--dropout", type=number(low=0, high=1, high_open=True), default=None,
+                   help="dropout probability")
     p.add_argument("--optimizer", choices=OPTIMIZERS.names(), default=None,
                    help="optimiser (default adam)")
-    p.add_argument("--lr", type=float, default=None, help="learning rate (peak for onecycle)")
-    p.add_argument("--momentum", type=float, default=None)
-    p.add_argument("--beta1", type=float, default=0.9)
-    p.add_argument("--beta2", type=float, default=0.999)
-    p.add_argument("--eps", type=float, default=1e-8)
+    p.add_argument("--lr", type=POSITIVE, default=None, help="learning rate (peak for onecycle)")
+    p.add_argument("--momentum", type=number(low=0), default=None)
+    p.add_argument("--beta1", type=number(low=0, high=1, high_open=True), default=0.9)
+    p.add_argument("--beta2", type=number(low=0, high=1, high_open=True), default=0.999)
+    p.add_argument("--eps", type=number(low=0, low_open=True), default=1e-8)
     p.add_argument("--amsgrad", action="store_true",
                    help="adam/adamw: divide by the largest second moment so far (AMSGrad)")
-    p.add_argument("--alpha", type=float, default=0.99,
+    p.add_argument("--alpha", type=number(low=0), default=0.99,
                    help="rmsprop: smoothing constant of the squared gradients (default 0.99)")
     p.add_argument("--centered", action="store_true",
                    help="rmsprop: normalise by the gradient's variance instead")
-    p.add_argument("--momentum-decay", type=float, default=4e-3,
+    p.add_argument("--momentum-decay", type=number(low=0), default=4e-3,
                    help="nadam: psi of the momentum schedule (default 0.004)")
-    p.add_argument("--weight-decay", type=float, default=None)
+    p.add_argument("--weight-decay", type=number(low=0), default=None)
     p.add_argument("--decay-biases", action="store_true",
                    help="apply weight decay to biases and batch-norm parameters too")
-    p.add_argument("--clip-norm", type=float, default=None)
-    p.add_argument("--clip-norm-type", type=float, default=2.0, metavar="P",
+    p.add_argument("--clip-norm", type=number(low=0, low_open=True), default=None)
+    p.add_argument("--clip-norm-type", type=number(low=0, low_open=True, allow_inf=True),
+                   default=2.0, metavar="P",
                    help="order of the norm --clip-norm bounds: a number > 0 or inf (default 2)")
-    p.add_argument("--clip-value", type=float, default=None)
+    p.add_argument("--clip-value", type=number(low=0, low_open=True), default=None)
     # schedules built from Python objects (LambdaLR's callable, SequentialLR's schedules) say
     # command_line = False and are left out
     typed = [name for name, cls in SCHEDULES.items() if cls.command_line]
     p.add_argument("--schedule", choices=["none", *typed], default=None,
                    help="learning-rate schedule (default none)")
-    p.add_argument("--step-size", type=int, default=10, help="StepLR period in epochs")
-    p.add_argument("--gamma", type=float, default=0.5,
+    p.add_argument("--step-size", type=number(int, low=1), default=10,
+                   help="StepLR period in epochs")
+    p.add_argument("--gamma", type=number(low=0, low_open=True), default=0.5,
                    help="decay factor (step/multistep/exponential; plateau's factor)")
     p.add_argument("--milestones", type=_milestones, default=None,
                    help="multistep: epochs at which the rate is multiplied by --gamma, e.g. 10,20")
-    p.add_argument("--T-0", dest="T_0", type=int, default=10,
+    p.add_argument("--T-0", dest="T_0", type=number(int, low=1), default=10,
                    help="cosine_restarts: epochs until the first restart (default 10)")
-    p.add_argument("--T-mult", dest="T_mult", type=int, default=1,
+    p.add_argument("--T-mult", dest="T_mult", type=number(int, low=1), default=1,
                    help="cosine_restarts: growth of the period after each restart (default 1)")
-    p.add_argument("--warmup-epochs", type=int, default=None, metavar="N",
+    p.add_argument("--warmup-epochs", type=number(int, low=0), default=None, metavar="N",
                    help="warm the rate up linearly from lr/10 over N epochs, then run the "
                         "schedule over the remaining epochs (SequentialLR)")
-    p.add_argument("--epochs", type=int, default=None)
-    p.add_argument("--batch-size", type=int, default=None)
-    p.add_argument("--label-smoothing", type=float, default=None,
+    p.add_argument("--epochs", type=number(int, low=1), default=None)
+    p.add_argument("--batch-size", type=number(int, low=1), default=None)
+    p.add_argument("--label-smoothing", type=number(low=0, high=1), default=None,
                    help="classification: spread this much of each target over all classes")
     p.add_argument("--class-weight", choices=("balanced",), default=None,
                    help="classification: weigh class c by n_samples / (n_classes * count_c), "
                         "as scikit-learn's 'balanced'")
-    p.add_argument("--early-stopping", type=int, default=None, metavar="PATIENCE")
-    p.add_argument("--augment-shift", type=int, default=None, metavar="PIXELS",
+    p.add_argument("--early-stopping", type=number(int, low=0), default=None, metavar="PATIENCE")
+    p.add_argument("--augment-shift", type=number(int, low=0), default=None, metavar="PIXELS",
                    help="random image shifts of up to this many pixels (28x28 images)")
     p.add_argument("--standardize", dest="standardize", nargs="?", const="feature",
                    choices=("feature", "global"), default=None,
@@ -152,7 +164,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-standardize", dest="standardize", action="store_const", const="none")
     p.add_argument("--dtype", choices=("float32", "float64"), default=None,
                    help="training precision (default float32)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=number(int, low=0, high=MAX_SEED), default=0)
     p.add_argument("--save", type=Path, help="save the trained model (.npz) here")
     p.add_argument("--plot", type=Path, help="write loss/accuracy curves as PNG here")
     p.add_argument("--checkpoint", type=Path, help="checkpoint file written every epoch")
@@ -267,6 +279,9 @@ def _load(args: argparse.Namespace, seed: int) -> _Data:
         X, y = data.load_dataset(name)[:2]
     if y is None:
         raise ValueError(f"{name}: no labels")
+    if np.ndim(y) > 2:  # flattening (n, a, b) targets into a columns would be a silent guess
+        raise ValueError(f"{name}: the labels have shape {np.shape(y)}; expected one label per "
+                         f"sample, or a 2-D table of real-valued targets")
     X = np.asarray(X)
     frac = 0.2 if args.test_split is None else args.test_split
     if not 0 < frac < 1:

@@ -58,7 +58,9 @@ def _check_data_file(path: Path, what: str) -> None:
 
 def _read_maybe_gzip(path: Path) -> bytes:
     """File contents, gunzipped when the file starts with the gzip magic bytes."""
-    raw = path.read_bytes()
+    from ..io import read_regular_file
+
+    raw = read_regular_file(path, "IDX file")
     if raw[:2] != _GZIP_MAGIC:
         return raw
     # Decompress in chunks, stopping once past what the IDX header declares: a small file whose

@@ -17,6 +17,11 @@ from .checks import _as_matrix, _as_rows, _first_non_finite, _integer_labels, ch
 __all__ = ["Standardizer", "one_hot", "train_val_split"]
 
 
+
+class NotFittedError(ValueError, RuntimeError):
+    """A transform used before ``fit``: a ``ValueError`` (bad input, as every argument error
+    of the library) that stays a ``RuntimeError`` for code written against earlier versions."""
+
 class Standardizer:
     r"""Per-feature standardisation fitted on training data only.
 
@@ -86,7 +91,7 @@ class Standardizer:
 
     def _check_input(self, X: Any) -> np.ndarray:
         if self.mean_ is None or self.scale_ is None:
-            raise RuntimeError("this Standardizer is not fitted yet: call fit(X_train) first")
+            raise NotFittedError("this Standardizer is not fitted yet: call fit(X_train) first")
         X = _as_matrix("X", X)
         if X.shape[1] != self.mean_.shape[0]:
             raise ValueError(f"X has {X.shape[1]} features but the Standardizer was fitted on "

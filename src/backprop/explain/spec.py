@@ -199,14 +199,17 @@ class Spec:
 
 # --- reading ------------------------------------------------------------------------------------
 def _read_json(path: Path) -> Any:
+    from ..io import MAX_TEXT_BYTES, read_regular_file
+
     try:
-        text = path.read_text(encoding="utf-8")
+        # a regular file only: a named pipe would wait for a writer, /dev/zero never ends
+        text = read_regular_file(path, "spec file", limit=MAX_TEXT_BYTES).decode("utf-8")
     except FileNotFoundError:
         raise SpecError(f"spec file {str(path)!r} does not exist") from None
-    except IsADirectoryError:
-        raise SpecError(f"spec file {str(path)!r} is a directory, not a file") from None
     except UnicodeDecodeError:
         raise SpecError(f"spec file {str(path)!r} is not UTF-8 text") from None
+    except ValueError as exc:  # a folder, a pipe, a device, too large
+        raise SpecError(str(exc)) from None
     except OSError as exc:
         raise SpecError(f"cannot read spec file {str(path)!r}: {exc.strerror or exc}") from None
     try:

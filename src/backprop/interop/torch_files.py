@@ -148,10 +148,11 @@ def load_torch(path: str | os.PathLike) -> Any:
     for p in (path, json_path):
         if not p.exists():
             raise FileNotFoundError(f"no such file: {p}")
-    try:
-        meta = json.loads(json_path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"{json_path}: not a backprop-torch architecture ({exc})") from exc
+    from ..io import MAX_TEXT_BYTES, parse_json_document, read_regular_file
+
+    # bounded like a model file: a regular file, a size limit, a nesting limit
+    meta = parse_json_document(read_regular_file(json_path, "architecture file",
+                                                 limit=MAX_TEXT_BYTES), str(json_path))
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise ValueError(f"{json_path}: not a backprop-torch architecture (format marker "
                          f"missing)")

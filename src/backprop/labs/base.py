@@ -68,6 +68,11 @@ def _and(items: list[str], lang: str) -> str:
     return ", ".join(items[:-1]) + f" {words(lang)['lab_and']} " + items[-1]
 
 
+#: the deepest network a lab builds (a lab is a demonstration: a deeper one is a typo, and its
+#: layer-by-layer build would run for ages before memory ran out)
+MAX_DEPTH = 1000
+
+
 def int_list(text: str) -> tuple[int, ...]:
     """``"64,64"`` -> ``(64, 64)`` (a command-line option's value)."""
     try:

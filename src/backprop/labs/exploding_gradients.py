@@ -18,7 +18,7 @@ from .._checks import check_int, check_positive
 from ..explain.words import words
 from ..models import mlp
 from ..optim import SGD
-from .base import Lab, LabOption, _cell, _dataset, _lang, _out_dir, _percent, _sci, _seed
+from .base import MAX_DEPTH, Lab, LabOption, _cell, _dataset, _lang, _out_dir, _percent, _sci, _seed
 
 
 def _dense_grad_norms(net: Any, loss: Any, X: np.ndarray, y: np.ndarray) -> list[float]:
@@ -203,7 +203,7 @@ def exploding(*, depth: int = 10, width: int = 32, scale: float = 2.0, clip: flo
     -------
     ExplodingResult
     """
-    depth = check_int("depth", depth, minimum=2)
+    depth = check_int("depth", depth, minimum=2, maximum=MAX_DEPTH)
     width = check_int("width", width, minimum=1)
     scale = check_positive("scale", scale)
     clip = check_positive("clip", clip)

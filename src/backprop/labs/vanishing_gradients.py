@@ -24,7 +24,7 @@ from ..explain.words import words
 from ..models import mlp
 from ..optim import SGD
 from ..training.loop import fit
-from .base import Lab, LabOption, _dataset, _lang, _out_dir, _sci, _seed
+from .base import MAX_DEPTH, Lab, LabOption, _dataset, _lang, _out_dir, _sci, _seed
 
 MIN_DEPTH = 8
 
@@ -157,7 +157,7 @@ def vanishing(*, depth: int = 10, width: int = 32, epochs: int = 20, n_samples: 
     -------
     VanishingResult
     """
-    depth = check_int("depth", depth)
+    depth = check_int("depth", depth, maximum=MAX_DEPTH)
     if depth < MIN_DEPTH:
         raise ValueError(f"depth must be >= {MIN_DEPTH} hidden layers (vanishing gradients "
                          f"need a deep network), got {depth}")

@@ -201,6 +201,9 @@ class EarlyStopping(Callback):
 
     def __init__(self, monitor: str = "val_loss", *, patience: int = 5, min_delta: float = 0.0,
                  mode: str = "auto", restore_best_weights: bool = True):
+        if not isinstance(monitor, str):
+            raise TypeError(f"monitor must be the name of a logged value such as 'val_loss', "
+                            f"got {monitor!r}")
         self.monitor = monitor
         self.patience = check_int("patience", patience, minimum=0)
         self.min_delta = check_non_negative("min_delta", min_delta)
@@ -331,6 +334,8 @@ class LambdaCallback(Callback):
         for name, fn in hooks.items():
             if name not in allowed:
                 raise ValueError(f"unknown callback hook {name!r}; known: {sorted(allowed)}")
+            if not callable(fn):
+                raise TypeError(f"callback hook {name} must be a function, got {fn!r}")
             setattr(self, name, fn)
 
 

@@ -163,8 +163,10 @@ def decode_labels(net: Any, indices: np.ndarray) -> np.ndarray:
 
 def _engine_evaluate(net: Sequential, X: np.ndarray, y: Any, loss: Loss,
                      batch_size: int) -> dict[str, float]:
+    from .._checks import check_int
     from ..data.checks import check_Xy
 
+    batch_size = check_int("batch size", batch_size, minimum=1)
     n_classes = net.output_width() if loss.link == "softmax" else None
     _, y = check_Xy(X, y, n_classes=n_classes)
     y = loss.prepare_targets(y, net_dtype(net))

@@ -507,6 +507,9 @@ def fit(net: Sequential, X: Any, y: Any, *, loss: Loss | str, optimizer: Optimiz
     if seed is not None:
         seed = check_int("seed", seed, minimum=0)
     check_bool("shuffle", shuffle)
+    if schedule_interval not in ("auto", "step", "epoch"):  # checked even without a schedule
+        raise ValueError(f"schedule_interval must be 'auto', 'step' or 'epoch', got "
+                         f"{schedule_interval!r}")
     if augment is not None and not callable(augment):
         raise TypeError(f"augment must be a callable augment(X_batch, rng), got {augment!r}")
     callbacks = _check_callbacks(callbacks)
